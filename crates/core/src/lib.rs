@@ -1,0 +1,15 @@
+//! The domain core of kvalreg: register definitions, values, the expression language,
+//! validation, derived variables, time handling and national ids. No I/O lives here, so
+//! every rule of a register can be tested without a database or a network.
+
+pub mod value;
+pub mod time;
+pub mod expr;
+pub mod national_id;
+pub mod identity;
+pub mod definition;
+pub mod document;
+pub mod validation;
+pub mod derived;
+pub mod codebook;
+pub mod messages;

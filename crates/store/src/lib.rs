@@ -1,0 +1,174 @@
+//! Where registrations live: every version kept, the current one cheap to read, a change
+//! sequence other processes follow, and hospitals as reference data. Two implementations
+//! (SQLite, PostgreSQL) behind one trait and one conformance suite. The store knows nothing
+//! of a register's variables: documents are JSON objects validated before they get here.
+
+use std::collections::BTreeSet;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value as Json};
+use uuid::Uuid;
+
+/// Which hospitals a read may see. Every read takes one, so no query can forget the
+/// hospital filter (architecture.md §10).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    AllHospitals,
+    Hospitals(BTreeSet<String>),
+}
+
+/// Where a registration is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Draft,
+    Complete,
+    Locked,
+}
+
+/// The national id as the store keeps it: never in clear text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProtectedPerson {
+    /// HMAC-SHA-256 look-up key, hex.
+    pub lookup_key: String,
+    /// AES-256-GCM nonce + ciphertext.
+    pub ciphertext: Vec<u8>,
+}
+
+/// A registration as it is now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Registration {
+    pub id: Uuid,
+    pub register: String,
+    pub hospital: String,
+    pub status: Status,
+    pub version: i64,
+    /// The values, by canonical variable name, without the national id.
+    pub data: Map<String, Json>,
+    /// Soft warnings stored with this version.
+    pub warnings: Vec<Json>,
+    pub person: Option<ProtectedPerson>,
+    /// The day that places the registration in a period (e.g. arrival date), if known.
+    pub event_date: Option<jiff::civil::Date>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub updated_by: String,
+}
+
+/// What a caller writes: a new registration, or the next version of one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Write {
+    pub register: String,
+    pub hospital: String,
+    pub status: Status,
+    pub data: Map<String, Json>,
+    pub warnings: Vec<Json>,
+    pub person: Option<ProtectedPerson>,
+    pub event_date: Option<jiff::civil::Date>,
+    /// Who writes (user name or system).
+    pub actor: String,
+    /// Why, where the workflow asks for it (reopening).
+    pub reason: Option<String>,
+}
+
+/// One changed field between two versions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldChange {
+    pub field: String,
+    pub before: Option<Json>,
+    pub after: Option<Json>,
+}
+
+/// One kept version of a registration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Version {
+    pub registration_id: Uuid,
+    pub version: i64,
+    pub status: Status,
+    pub hospital: String,
+    pub data: Map<String, Json>,
+    pub warnings: Vec<Json>,
+    /// Fields that differ from the previous version (all fields for version 1); includes
+    /// `status` and `hospital` when they changed.
+    pub changes: Vec<FieldChange>,
+    pub changed_by: String,
+    pub changed_at: Timestamp,
+    pub reason: Option<String>,
+}
+
+/// Filters for listing current registrations. `event_from`/`event_to` are inclusive.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filter {
+    pub register: String,
+    pub hospital: Option<String>,
+    pub status: Option<Status>,
+    pub event_from: Option<jiff::civil::Date>,
+    pub event_to: Option<jiff::civil::Date>,
+    /// Keyset cursor: only registrations created after this one (in creation order).
+    pub after: Option<Uuid>,
+    pub limit: u32,
+}
+
+/// One entry of the change sequence: a registration got a new version (or was deleted).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub seq: i64,
+    pub registration_id: Uuid,
+    pub register: String,
+    pub version: i64,
+}
+
+/// A registering unit: a hospital, or another kind of unit (general practice, competence centre).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hospital {
+    pub code: String,
+    pub name: String,
+    pub health_trust: String,
+    pub health_region: String,
+    pub evt_centre: bool,
+    pub active: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("registration {0} not found")]
+    NotFound(Uuid),
+    #[error("registration {id} is at version {current}, not {expected}: reload and apply your change again")]
+    Conflict { id: Uuid, expected: i64, current: i64 },
+    #[error("hospital {0} is not in the hospital list")]
+    UnknownHospital(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is damaged: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The store. Every write is one transaction: a refused write changes nothing.
+#[async_trait::async_trait]
+pub trait Store: Send + Sync {
+    /// Creates one registration at version 1.
+    async fn create(&self, write: Write) -> Result<Registration>;
+    /// Creates many registrations in one transaction: all or nothing (import).
+    async fn create_many(&self, writes: Vec<Write>) -> Result<usize>;
+    /// Reads the current version, if the scope may see it (otherwise NotFound).
+    async fn get(&self, scope: &Scope, id: Uuid) -> Result<Registration>;
+    /// Writes the next version if `expected_version` is the current one (otherwise Conflict).
+    async fn update(&self, scope: &Scope, id: Uuid, expected_version: i64, write: Write) -> Result<Registration>;
+    /// Current registrations matching the filter, in creation order.
+    async fn list(&self, scope: &Scope, filter: &Filter) -> Result<Vec<Registration>>;
+    /// How many current registrations match the filter (cursor and limit ignored).
+    async fn count(&self, scope: &Scope, filter: &Filter) -> Result<u64>;
+    /// Every version of one registration, oldest first.
+    async fn history(&self, scope: &Scope, id: Uuid) -> Result<Vec<Version>>;
+    /// Changes with sequence number greater than `after`, oldest first, at most `limit`.
+    async fn changes_since(&self, after: i64, limit: u32) -> Result<Vec<Change>>;
+    /// Inserts or updates hospitals by code.
+    async fn upsert_hospitals(&self, hospitals: &[Hospital]) -> Result<()>;
+    /// All hospitals, ordered by code.
+    async fn hospitals(&self) -> Result<Vec<Hospital>>;
+}
