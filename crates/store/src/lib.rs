@@ -3,6 +3,13 @@
 //! (SQLite, PostgreSQL) behind one trait and one conformance suite. The store knows nothing
 //! of a register's variables: documents are JSON objects validated before they get here.
 
+mod connect;
+mod diff;
+mod postgres;
+mod query;
+mod record;
+mod sqlite;
+
 use std::collections::BTreeSet;
 
 use jiff::Timestamp;
@@ -10,12 +17,26 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 use uuid::Uuid;
 
+pub use connect::connect;
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
 /// Which hospitals a read may see. Every read takes one, so no query can forget the
 /// hospital filter (architecture.md §10).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
     AllHospitals,
     Hospitals(BTreeSet<String>),
+}
+
+impl Scope {
+    /// Whether this scope may see or write registrations of `hospital`.
+    pub fn allows(&self, hospital: &str) -> bool {
+        match self {
+            Scope::AllHospitals => true,
+            Scope::Hospitals(codes) => codes.contains(hospital),
+        }
+    }
 }
 
 /// Where a registration is in its life.
@@ -105,8 +126,10 @@ pub struct Filter {
     pub status: Option<Status>,
     pub event_from: Option<jiff::civil::Date>,
     pub event_to: Option<jiff::civil::Date>,
-    /// Keyset cursor: only registrations created after this one (in creation order).
+    /// Keyset cursor: only registrations created after this one (in creation order). A cursor
+    /// the scope cannot see gives an empty page.
     pub after: Option<Uuid>,
+    /// At most this many registrations; 0 means no limit.
     pub limit: u32,
 }
 
@@ -138,6 +161,16 @@ pub enum StoreError {
     Conflict { id: Uuid, expected: i64, current: i64 },
     #[error("hospital {0} is not in the hospital list")]
     UnknownHospital(String),
+    #[error("hospital {0} is outside the hospitals this user may write for")]
+    OutOfScope(String),
+    #[error("unusable database URL: {0}")]
+    InvalidUrl(String),
+    #[error("cannot open {target}: {source}")]
+    Open {
+        /// The file or server, never with a password.
+        target: String,
+        source: sqlx::Error,
+    },
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("database migration failed: {0}")]
@@ -151,13 +184,16 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// The store. Every write is one transaction: a refused write changes nothing.
 #[async_trait::async_trait]
 pub trait Store: Send + Sync {
-    /// Creates one registration at version 1.
+    /// Creates one registration at version 1. The hospital must be in the hospital list
+    /// (otherwise UnknownHospital); the caller checks the user's scope before.
     async fn create(&self, write: Write) -> Result<Registration>;
     /// Creates many registrations in one transaction: all or nothing (import).
     async fn create_many(&self, writes: Vec<Write>) -> Result<usize>;
     /// Reads the current version, if the scope may see it (otherwise NotFound).
     async fn get(&self, scope: &Scope, id: Uuid) -> Result<Registration>;
     /// Writes the next version if `expected_version` is the current one (otherwise Conflict).
+    /// The registration must be in scope and of `write.register` (otherwise NotFound), and
+    /// the scope must allow the hospital it is written for (otherwise OutOfScope).
     async fn update(&self, scope: &Scope, id: Uuid, expected_version: i64, write: Write) -> Result<Registration>;
     /// Current registrations matching the filter, in creation order.
     async fn list(&self, scope: &Scope, filter: &Filter) -> Result<Vec<Registration>>;
@@ -165,7 +201,9 @@ pub trait Store: Send + Sync {
     async fn count(&self, scope: &Scope, filter: &Filter) -> Result<u64>;
     /// Every version of one registration, oldest first.
     async fn history(&self, scope: &Scope, id: Uuid) -> Result<Vec<Version>>;
-    /// Changes with sequence number greater than `after`, oldest first, at most `limit`.
+    /// Changes with sequence number greater than `after`, oldest first, at most `limit`
+    /// (0 means no limit). Numbers may have gaps but become visible in order, so a follower
+    /// keeps the last number it saw and asks again from there.
     async fn changes_since(&self, after: i64, limit: u32) -> Result<Vec<Change>>;
     /// Inserts or updates hospitals by code.
     async fn upsert_hospitals(&self, hospitals: &[Hospital]) -> Result<()>;

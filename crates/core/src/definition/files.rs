@@ -131,6 +131,47 @@ pub struct DerivedVariableFile {
     pub unit: Option<String>,
 }
 
+/// `indicators.toml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndicatorsFile {
+    #[serde(default)]
+    pub indicators: Vec<IndicatorFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndicatorFile {
+    pub id: Spanned<String>,
+    pub title: Text,
+    #[serde(rename = "type")]
+    pub kind: Spanned<IndicatorKindFile>,
+    pub denominator: Spanned<String>,
+    pub numerator: Option<Spanned<String>>,
+    pub value: Option<Spanned<String>>,
+    pub direction: DirectionFile,
+    pub green: Option<Spanned<String>>,
+    pub yellow: Option<Spanned<String>>,
+    pub minimum_denominator: Option<Spanned<i64>>,
+    pub valid_from: Spanned<toml::Value>,
+    pub unit: Option<Spanned<String>>,
+    pub note: Option<Text>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IndicatorKindFile {
+    Proportion,
+    Median,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DirectionFile {
+    Higher,
+    Lower,
+}
+
 /// Turns byte offsets of one file into 1-based line numbers.
 #[derive(Debug, Clone)]
 pub struct Lines {

@@ -189,7 +189,7 @@ impl Checker {
         true
     }
 
-    fn date(&mut self, file: &Parsed<FormFile>, key: &str, value: &Spanned<toml::Value>) -> Option<Date> {
+    pub(super) fn date<T>(&mut self, file: &Parsed<T>, key: &str, value: &Spanned<toml::Value>) -> Option<Date> {
         let text = match value.get_ref() {
             toml::Value::String(s) => s.clone(),
             toml::Value::Datetime(d) => d.to_string(),

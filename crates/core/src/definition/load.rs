@@ -9,8 +9,8 @@ use toml::Spanned;
 use crate::expr::{self, ExprType};
 use crate::value::VarType;
 
-use super::files::{self, DerivedFile, FormFile, Parsed, RegisterFile, RulesFile};
-use super::{CodeList, DefinitionError, Expression, HOSPITALS, Register, SourceFile, Variable, codelists};
+use super::files::{self, DerivedFile, FormFile, IndicatorsFile, Parsed, RegisterFile, RulesFile};
+use super::{CodeList, DefinitionError, Expression, HOSPITALS, REPORT_DATE, Register, SourceFile, Variable, codelists};
 
 /// Reads and checks a register definition from its files. Returns every error found:
 /// first all file-level ones (syntax, unknown keys, wrong value types); when the files
@@ -28,6 +28,7 @@ pub(super) struct Folder {
     pub code_lists: BTreeMap<String, CodeList>,
     pub rules: Option<Parsed<RulesFile>>,
     pub derived: Option<Parsed<DerivedFile>>,
+    pub indicators: Option<Parsed<IndicatorsFile>>,
 }
 
 fn read_files(files: &[SourceFile]) -> Result<Folder, Vec<DefinitionError>> {
@@ -37,6 +38,7 @@ fn read_files(files: &[SourceFile]) -> Result<Folder, Vec<DefinitionError>> {
     let mut code_lists = BTreeMap::new();
     let mut rules = None;
     let mut derived = None;
+    let mut indicators = None;
     let whole_file = |path: &str, reason: String| DefinitionError { file: path.to_string(), line: 0, reason };
     for file in files {
         let path = file.path.as_str();
@@ -44,6 +46,7 @@ fn read_files(files: &[SourceFile]) -> Result<Folder, Vec<DefinitionError>> {
             "register.toml" => register = keep(&mut errors, files::parse_toml(path, &file.text)),
             "rules.toml" => rules = keep(&mut errors, files::parse_toml(path, &file.text)),
             "derived.toml" => derived = keep(&mut errors, files::parse_toml(path, &file.text)),
+            "indicators.toml" => indicators = keep(&mut errors, files::parse_toml(path, &file.text)),
             _ => {
                 if let Some(rest) = path.strip_prefix("forms/") {
                     match rest.strip_suffix(".toml").filter(|id| is_name(id)) {
@@ -82,7 +85,7 @@ fn read_files(files: &[SourceFile]) -> Result<Folder, Vec<DefinitionError>> {
         errors.insert(0, whole_file("register.toml", "the register folder has no register.toml".into()));
     }
     match register {
-        Some(register) if errors.is_empty() => Ok(Folder { register, forms, code_lists, rules, derived }),
+        Some(register) if errors.is_empty() => Ok(Folder { register, forms, code_lists, rules, derived, indicators }),
         _ => Err(errors),
     }
 }
@@ -97,6 +100,10 @@ pub(super) fn is_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_ascii_lowercase())
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+fn reserved_name() -> String {
+    format!("the name `{REPORT_DATE}` is reserved for the report date in indicator expressions; choose another name")
 }
 
 pub(super) const NAME_RULE: &str = "lower-case letters, digits and _, starting with a letter";
@@ -124,6 +131,9 @@ pub(super) struct Checker {
     pub lists_of: HashMap<String, String>,
     /// Types of derived variables.
     pub derived: HashMap<String, VarType>,
+    /// Names that are not variables but may stand in the expressions being checked
+    /// (`report_date` while indicators are checked).
+    pub parameters: HashMap<String, VarType>,
 }
 
 impl Checker {
@@ -144,6 +154,7 @@ impl Checker {
         self.key_variables(&folder.register);
         let derived = self.derived_variables(folder);
         let rules = self.rules(folder, &derived);
+        let indicators = self.indicators(folder);
         if !self.errors.is_empty() {
             return Err(self.errors);
         }
@@ -159,6 +170,7 @@ impl Checker {
             code_lists: folder.code_lists.clone(),
             rules,
             derived,
+            indicators,
             variables,
             index,
         })
@@ -203,6 +215,8 @@ impl Checker {
                 let site = Site::of(form, &variable.name);
                 if !is_name(name) {
                     self.error(&site, format!("the variable name `{name}` must be {NAME_RULE}"));
+                } else if name == REPORT_DATE {
+                    self.error(&site, reserved_name());
                 }
                 if let Some(first) = first_seen.get(name) {
                     let reason = format!("the variable `{name}` is already defined at {}:{}", first.file, first.line);
@@ -222,6 +236,8 @@ impl Checker {
                 let site = Site::of(derived, &variable.name);
                 if !is_name(name) {
                     self.error(&site, format!("the derived variable name `{name}` must be {NAME_RULE}"));
+                } else if name == REPORT_DATE {
+                    self.error(&site, reserved_name());
                 } else if let Some(first) = first_seen.get(name) {
                     let reason = format!(
                         "`{name}` is derived here but is also an entered variable at {}:{}",
@@ -238,7 +254,7 @@ impl Checker {
     }
 
     fn type_of(&self, name: &str) -> Option<VarType> {
-        self.entered.get(name).or_else(|| self.derived.get(name)).copied()
+        self.entered.get(name).or_else(|| self.derived.get(name)).or_else(|| self.parameters.get(name)).copied()
     }
 
     /// Parses and type-checks one expression; `want` is the type it must have.

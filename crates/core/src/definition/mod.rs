@@ -16,15 +16,22 @@ mod codelists;
 mod derived;
 mod files;
 mod forms;
+mod indicators;
+mod levels;
 mod load;
 mod order;
 mod rules;
 
+pub use levels::{Comparison, Level, Levels, Threshold};
 pub use load::load;
 
 /// The name of the code list that is not a file: the platform's hospital list, supplied
 /// at validation time.
 pub const HOSPITALS: &str = "hospitals";
+
+/// The name indicator expressions use for the date a report is made for (e.g. "onset at
+/// least 90 days before the report date"). Reserved: no variable may be called this.
+pub const REPORT_DATE: &str = "report_date";
 
 /// One file of a register folder, read by the caller (core does no I/O).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -171,6 +178,45 @@ pub struct DerivedVariable {
     pub unit: Option<String>,
 }
 
+/// What an indicator measures over the registrations in its denominator.
+#[derive(Debug, Clone, PartialEq)]
+pub enum IndicatorKind {
+    /// The share of the denominator for which `numerator` is TRUE; FALSE and NULL count as no.
+    Proportion { numerator: Expression },
+    /// The median (with quartiles) of an int `value`; a record whose value is NULL is left out.
+    Median { value: Expression },
+}
+
+/// Which way is better for an indicator's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Higher,
+    Lower,
+}
+
+/// A quality indicator (domain.md 4), defined in `indicators.toml`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Indicator {
+    pub id: String,
+    pub title: Text,
+    pub kind: IndicatorKind,
+    /// The registrations counted: those for which this condition is TRUE.
+    pub denominator: Expression,
+    pub direction: Direction,
+    /// Green and yellow goal levels; `None` for an indicator shown without colour.
+    pub levels: Option<Levels>,
+    /// Below this denominator a unit's value is hidden ("low N").
+    pub minimum_denominator: u64,
+    /// Registrations whose period date is before this date are not counted.
+    pub valid_from: Date,
+    /// The code expression naming the unit a registration counts for (by default the
+    /// register's unit variable).
+    pub unit: Expression,
+    /// A caveat printed with the results.
+    pub note: Option<Text>,
+}
+
 /// A loaded and checked register definition.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Register {
@@ -187,6 +233,8 @@ pub struct Register {
     pub rules: Vec<Rule>,
     /// Derived variables in dependency order: each uses only those before it.
     pub derived: Vec<DerivedVariable>,
+    /// Quality indicators, in the order `indicators.toml` lists them.
+    pub indicators: Vec<Indicator>,
     variables: Vec<Variable>,
     index: HashMap<String, usize>,
 }
@@ -200,6 +248,11 @@ impl Register {
     /// The entered variables in form order.
     pub fn variables(&self) -> impl Iterator<Item = &Variable> {
         self.variables.iter()
+    }
+
+    /// An indicator by id.
+    pub fn indicator(&self, id: &str) -> Option<&Indicator> {
+        self.indicators.iter().find(|i| i.id == id)
     }
 
     /// A derived variable by name.

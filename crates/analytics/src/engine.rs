@@ -1,0 +1,337 @@
+//! The indicator engine: each indicator of a register computed over the columns for every
+//! hospital, health trust, health region and the nation, per period, with 95 % Wilson
+//! intervals, quartiles, goal levels and low-N suppression (domain.md 4). The rules are
+//! documented in docs/indicators.md.
+
+use std::collections::HashMap;
+
+use arrow_array::Array;
+use arrow_buffer::BooleanBuffer;
+use jiff::civil::Date;
+use kvalreg_core::definition::{Indicator, IndicatorKind, REPORT_DATE, Register};
+use kvalreg_core::expr::{self, Expr, ExprType};
+use kvalreg_core::time::format_date;
+use kvalreg_core::value::{Value, VarType};
+
+use crate::civil;
+use crate::columns::Columns;
+use crate::eval::{Parameters, evaluate};
+use crate::period::Granularity;
+use crate::report::{IndicatorResult, Report, UnitLevel};
+use crate::stats::{self, Z_95};
+use crate::units::Units;
+use crate::vector::{Vector, validity};
+
+/// What to compute.
+#[derive(Debug, Clone)]
+pub struct Query {
+    /// The report date: registrations whose period date is later are not counted, and
+    /// indicator expressions see it as `report_date`.
+    pub as_of: Date,
+    pub granularity: Granularity,
+    /// Only registrations for which this condition is TRUE are counted (e.g. an age band,
+    /// sex or diagnosis chosen on a page). Check it with [`check_filter`].
+    pub filter: Option<Expr>,
+}
+
+impl Query {
+    pub fn new(as_of: Date, granularity: Granularity) -> Query {
+        Query { as_of, granularity, filter: None }
+    }
+}
+
+/// Parses and type-checks a filter condition against the register's variables (entered,
+/// derived, and `report_date`).
+pub fn check_filter(register: &Register, text: &str) -> Result<Expr, String> {
+    let parsed = expr::parse(text).map_err(|e| e.message)?;
+    let types = |name: &str| if name == REPORT_DATE { Some(VarType::Date) } else { register.type_of(name) };
+    match parsed.check(&types).map_err(|e| e.message)? {
+        ExprType::Of(VarType::Bool) | ExprType::Null => Ok(parsed),
+        ExprType::Of(other) => Err(format!("the filter `{text}` must be a condition, but is {}", other.name())),
+    }
+}
+
+/// Computes every indicator of the register. Results come indicator by indicator (in
+/// definition order); within one indicator hospitals, then trusts, then regions, then the
+/// nation (in the order of `units`), each period ascending. A unit and period with no
+/// registration in the denominator has no result.
+pub fn compute(register: &Register, columns: &Columns, units: &Units, query: &Query) -> Report {
+    let frame = Frame::new(register, columns, query);
+    let parameters = Parameters::default().with(REPORT_DATE, Value::Date(query.as_of));
+    let mut cache = Cache { masks: HashMap::new(), units: HashMap::new() };
+    let mut results = Vec::new();
+    for indicator in &register.indicators {
+        results.extend(indicator_results(indicator, columns, units, &frame, &parameters, &mut cache));
+    }
+    Report { register: register.id.clone(), as_of: format_date(query.as_of), results }
+}
+
+/// What every indicator of one query shares: which rows count at all, and each row's period.
+struct Frame {
+    granularity: Granularity,
+    /// Period date known, not after the report date, and the filter TRUE.
+    counted: BooleanBuffer,
+    /// Each row's period date (day number); meaningful where `counted`.
+    days: Vec<i32>,
+    /// Each row's period, as an offset from `first_period`.
+    period: Vec<u32>,
+    first_period: i32,
+    periods: usize,
+}
+
+impl Frame {
+    fn new(register: &Register, columns: &Columns, query: &Query) -> Frame {
+        let len = columns.len();
+        let dates = match columns.get(&register.period_variable) {
+            Some(Vector::Date(dates)) => Some(dates.clone()),
+            Some(Vector::Moment(moments)) => Some(moments.date.clone()),
+            _ => None,
+        };
+        let as_of = civil::day_number(query.as_of);
+        let (days, known) = match &dates {
+            Some(dates) => (dates.values().to_vec(), validity(dates.nulls(), len)),
+            None => (vec![0; len], BooleanBuffer::new_unset(len)),
+        };
+        let mut counted = &known & &BooleanBuffer::collect_bool(len, |i| days[i] <= as_of);
+        if let Some(filter) = &query.filter {
+            let parameters = Parameters::default().with(REPORT_DATE, Value::Date(query.as_of));
+            counted = &counted & &evaluate(filter, columns, &parameters).true_mask();
+        }
+        let periods: Vec<i32> = days.iter().map(|&d| query.granularity.period_of(d)).collect();
+        let (first, last) = counted
+            .set_indices()
+            .map(|i| periods[i])
+            .fold((i32::MAX, i32::MIN), |(lo, hi), p| (lo.min(p), hi.max(p)));
+        let first_period = if first <= last { first } else { 0 };
+        let period = periods.iter().map(|&p| u32::try_from(p - first_period).unwrap_or(0)).collect();
+        let count = if first <= last { usize::try_from(last - first).unwrap_or(0) + 1 } else { 0 };
+        Frame { granularity: query.granularity, counted, days, period, first_period, periods: count }
+    }
+
+    fn label(&self, offset: usize) -> String {
+        self.granularity.label(self.first_period + i32::try_from(offset).unwrap_or(0))
+    }
+}
+
+/// Evaluated denominators and units, by expression text: indicators often share them.
+struct Cache {
+    masks: HashMap<String, BooleanBuffer>,
+    units: HashMap<String, std::sync::Arc<Vec<u32>>>,
+}
+
+impl Cache {
+    fn mask(&mut self, expr: &Expr, text: &str, columns: &Columns, parameters: &Parameters) -> BooleanBuffer {
+        self.masks.entry(text.to_string()).or_insert_with(|| evaluate(expr, columns, parameters).true_mask()).clone()
+    }
+
+    /// Each row's hospital position in `units`, or `hospitals().len()` when its unit is
+    /// NULL or not a known hospital (such a row counts for the nation only).
+    fn units(
+        &mut self,
+        expr: &Expr,
+        text: &str,
+        columns: &Columns,
+        parameters: &Parameters,
+        units: &Units,
+    ) -> std::sync::Arc<Vec<u32>> {
+        let unknown = u32::try_from(units.hospitals().len()).unwrap_or(u32::MAX);
+        self.units
+            .entry(text.to_string())
+            .or_insert_with(|| {
+                let positions = match evaluate(expr, columns, parameters) {
+                    Vector::Str(strings) => {
+                        let of_key: Vec<u32> = strings
+                            .values
+                            .values()
+                            .iter()
+                            .map(|code| units.position(code).and_then(|p| u32::try_from(p).ok()).unwrap_or(unknown))
+                            .collect();
+                        (0..strings.keys.len())
+                            .map(|row| {
+                                if strings.keys.is_valid(row) {
+                                    of_key.get(strings.keys.value(row) as usize).copied().unwrap_or(unknown)
+                                } else {
+                                    unknown
+                                }
+                            })
+                            .collect()
+                    }
+                    other => vec![unknown; other.len()],
+                };
+                std::sync::Arc::new(positions)
+            })
+            .clone()
+    }
+}
+
+/// What is counted for one unit and period.
+trait Cell: Clone + Default {
+    fn absorb(&mut self, other: &Self);
+    fn denominator(&self) -> u64;
+}
+
+/// Numerator and denominator of a proportion.
+#[derive(Clone, Copy, Default)]
+struct Counts {
+    numerator: u64,
+    denominator: u64,
+}
+
+impl Cell for Counts {
+    fn absorb(&mut self, other: &Self) {
+        self.numerator += other.numerator;
+        self.denominator += other.denominator;
+    }
+
+    fn denominator(&self) -> u64 {
+        self.denominator
+    }
+}
+
+/// The values of a median.
+#[derive(Clone, Default)]
+struct Values(Vec<i64>);
+
+impl Cell for Values {
+    fn absorb(&mut self, other: &Self) {
+        self.0.extend_from_slice(&other.0);
+    }
+
+    fn denominator(&self) -> u64 {
+        self.0.len() as u64
+    }
+}
+
+fn indicator_results(
+    indicator: &Indicator,
+    columns: &Columns,
+    units: &Units,
+    frame: &Frame,
+    parameters: &Parameters,
+    cache: &mut Cache,
+) -> Vec<IndicatorResult> {
+    let len = columns.len();
+    let valid_from = civil::day_number(indicator.valid_from);
+    let in_time = BooleanBuffer::collect_bool(len, |i| frame.days[i] >= valid_from);
+    let denominator = cache.mask(&indicator.denominator.expr, &indicator.denominator.text, columns, parameters);
+    let rows = &(&frame.counted & &in_time) & &denominator;
+    let unit_of = cache.units(&indicator.unit.expr, &indicator.unit.text, columns, parameters, units);
+    let slots = units.hospitals().len() + 1;
+    let group = |row: usize| unit_of[row] as usize * frame.periods + frame.period[row] as usize;
+    match &indicator.kind {
+        IndicatorKind::Proportion { numerator } => {
+            let numerator = evaluate(&numerator.expr, columns, parameters).true_mask();
+            let mut cells = vec![Counts::default(); slots * frame.periods];
+            for row in rows.set_indices() {
+                let cell = &mut cells[group(row)];
+                cell.denominator += 1;
+                cell.numerator += u64::from(numerator.value(row));
+            }
+            emit(indicator, units, frame, &cells, proportion)
+        }
+        IndicatorKind::Median { value } => {
+            let mut cells = vec![Values::default(); slots * frame.periods];
+            if let Vector::Int(values) = evaluate(&value.expr, columns, parameters) {
+                let rows = &rows & &validity(values.nulls(), len);
+                for row in rows.set_indices() {
+                    cells[group(row)].0.push(values.value(row));
+                }
+            }
+            emit(indicator, units, frame, &cells, median)
+        }
+    }
+}
+
+/// The figures of one cell: numerator, value, interval or quartiles, level.
+struct Figures {
+    numerator: Option<u64>,
+    value: Option<f64>,
+    ci: Option<(f64, f64)>,
+    quartiles: Option<(f64, f64)>,
+}
+
+fn proportion(cell: &Counts) -> Figures {
+    let value = (cell.denominator > 0).then(|| cell.numerator as f64 / cell.denominator as f64);
+    Figures {
+        numerator: Some(cell.numerator),
+        value,
+        ci: stats::wilson(cell.numerator, cell.denominator, Z_95),
+        quartiles: None,
+    }
+}
+
+fn median(cell: &Values) -> Figures {
+    let mut sorted = cell.0.clone();
+    sorted.sort_unstable();
+    let quartiles = stats::quartiles(&sorted);
+    Figures { numerator: None, value: quartiles.map(|q| q.median), ci: None, quartiles: quartiles.map(|q| (q.q1, q.q3)) }
+}
+
+/// Hospital cells rolled up to trusts, regions and the nation, each turned into results.
+fn emit<C: Cell>(
+    indicator: &Indicator,
+    units: &Units,
+    frame: &Frame,
+    hospital_cells: &[C],
+    figures: impl Fn(&C) -> Figures,
+) -> Vec<IndicatorResult> {
+    let periods = frame.periods;
+    let hospitals = units.hospitals().len();
+    let trusts = roll_up(hospital_cells, periods, units.trusts().len(), |h| units.trust_of(h));
+    let regions = roll_up(hospital_cells, periods, units.regions().len(), |h| units.region_of(h));
+    let nation = roll_up(hospital_cells, periods, 1, |_| Some(0));
+    let levels: [(UnitLevel, Vec<&str>, &[C]); 4] = [
+        (UnitLevel::Hospital, units.hospitals().iter().map(|h| h.code.as_str()).collect(), &hospital_cells[..hospitals * periods]),
+        (UnitLevel::Trust, units.trusts().iter().map(String::as_str).collect(), &trusts),
+        (UnitLevel::Region, units.regions().iter().map(String::as_str).collect(), &regions),
+        (UnitLevel::Nation, vec![units.nation()], &nation),
+    ];
+    let mut results = Vec::new();
+    for (level_of_unit, names, cells) in levels {
+        for (u, name) in names.iter().enumerate() {
+            for p in 0..periods {
+                let Some(cell) = cells.get(u * periods + p) else { continue };
+                let denominator = cell.denominator();
+                if denominator == 0 {
+                    continue;
+                }
+                let low_n = denominator < indicator.minimum_denominator;
+                let f = if low_n { Figures { numerator: None, value: None, ci: None, quartiles: None } } else { figures(cell) };
+                results.push(IndicatorResult {
+                    indicator: indicator.id.clone(),
+                    level_of_unit,
+                    unit: (*name).to_string(),
+                    period: frame.label(p),
+                    numerator: f.numerator,
+                    denominator,
+                    value: f.value,
+                    ci_low: f.ci.map(|c| c.0),
+                    ci_high: f.ci.map(|c| c.1),
+                    q1: f.quartiles.map(|q| q.0),
+                    q3: f.quartiles.map(|q| q.1),
+                    level: indicator.levels.as_ref().zip(f.value).map(|(levels, v)| levels.level(v)),
+                    low_n,
+                });
+            }
+        }
+    }
+    results
+}
+
+/// Cells of `targets` units, each the sum of the slots `target_of` assigns to it. Slots
+/// are hospitals and, last, the unknown unit (which only the nation takes).
+fn roll_up<C: Cell>(cells: &[C], periods: usize, targets: usize, target_of: impl Fn(usize) -> Option<usize>) -> Vec<C> {
+    let mut out = vec![C::default(); targets * periods];
+    if periods == 0 {
+        return out;
+    }
+    for (slot, row) in cells.chunks(periods).enumerate() {
+        let Some(target) = target_of(slot) else { continue };
+        for (p, cell) in row.iter().enumerate() {
+            if let Some(into) = out.get_mut(target * periods + p) {
+                into.absorb(cell);
+            }
+        }
+    }
+    out
+}

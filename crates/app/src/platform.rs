@@ -1,0 +1,338 @@
+//! The platform: the loaded registers, the store and the identity keys, and the write path
+//! every edge (API, import, demo) goes through: parse, validate, protect, store a version.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use kvalreg_core::definition::Register;
+use kvalreg_core::identity::IdentityKeys;
+use kvalreg_core::messages;
+use kvalreg_core::validation::{Context, Finding, Severity, Stage};
+use kvalreg_core::value::{Record, Value};
+use kvalreg_store::{Filter, Registration, Scope, Status, Store, Version};
+use serde::Serialize;
+use serde_json::{Map, Value as Json};
+use uuid::Uuid;
+
+use crate::AppError;
+use crate::person::WriteMeta;
+
+/// The registers, the store and the keys that protect national ids.
+pub struct Platform {
+    pub store: Arc<dyn Store>,
+    registers: Vec<Register>,
+    pub(crate) keys: IdentityKeys,
+}
+
+/// A successful write: the registration as stored, and the soft warnings it carries.
+#[derive(Debug, Clone, Serialize)]
+pub struct Saved {
+    pub registration: RegistrationView,
+    pub warnings: Vec<Finding>,
+}
+
+/// A registration as callers see it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RegistrationView {
+    pub id: Uuid,
+    pub register: String,
+    pub hospital: String,
+    pub status: Status,
+    pub version: i64,
+    /// The canonical document, national id (decrypted) and hospital included.
+    pub values: Map<String, Json>,
+    /// Derived values (canonical JSON), in the definition's order.
+    pub derived: Map<String, Json>,
+    /// Soft warnings stored with this version.
+    pub warnings: Vec<Json>,
+    pub updated_at: Timestamp,
+    pub updated_by: String,
+}
+
+/// The stage a status must pass: drafts may lack values, complete and locked may not.
+pub(crate) fn stage_of(status: Status) -> Stage {
+    match status {
+        Status::Draft => Stage::Draft,
+        Status::Complete | Status::Locked => Stage::Complete,
+    }
+}
+
+/// The finding for a registration without a registering unit: the store needs one even
+/// for a draft, to keep hospitals apart.
+pub(crate) fn unit_required(register: &Register) -> Finding {
+    let label = register.variable(&register.unit_variable).map_or_else(
+        || messages::Text::new(&register.unit_variable, &register.unit_variable),
+        |v| v.label.clone(),
+    );
+    Finding::new(
+        &register.unit_variable,
+        "required",
+        Severity::Error,
+        messages::required(&label),
+    )
+}
+
+/// The finding for moving a registration to a hospital the caller may not see.
+fn outside_scope(register: &Register) -> Finding {
+    let message = messages::Text::new(
+        "Registreringen kan bare flyttes til sykehus du har tilgang til",
+        "The registration can only be moved to a hospital you have access to",
+    );
+    Finding::new(&register.unit_variable, "scope", Severity::Error, message)
+}
+
+impl Platform {
+    pub fn new(store: Arc<dyn Store>, registers: Vec<Register>, keys: IdentityKeys) -> Self {
+        Platform { store, registers, keys }
+    }
+
+    /// A loaded register by id.
+    pub fn register(&self, id: &str) -> Result<&Register, AppError> {
+        self.registers
+            .iter()
+            .find(|r| r.id == id)
+            .ok_or_else(|| AppError::UnknownRegister(id.to_string()))
+    }
+
+    pub fn registers(&self) -> impl Iterator<Item = &Register> {
+        self.registers.iter()
+    }
+
+    /// The codes of every hospital in the hospital list (active or not: old registrations
+    /// keep their hospital).
+    pub async fn hospital_codes(&self) -> Result<BTreeSet<String>, AppError> {
+        Ok(self.store.hospitals().await?.into_iter().map(|h| h.code).collect())
+    }
+
+    /// Parses and validates a document at the stage its status needs; hard errors refuse
+    /// it, soft warnings come back with the record.
+    pub(crate) fn check(
+        &self,
+        register: &Register,
+        doc: &Map<String, Json>,
+        status: Status,
+        ctx: &Context,
+    ) -> Result<(Record, Vec<Finding>), Vec<Finding>> {
+        let record = register.parse_document(doc, ctx)?;
+        let mut findings = register.validate(&record, stage_of(status), ctx);
+        if !record.contains_key(&register.unit_variable)
+            && !findings.errors.iter().any(|f| f.field == register.unit_variable)
+        {
+            findings.errors.push(unit_required(register));
+        }
+        if findings.errors.is_empty() {
+            Ok((record, findings.warnings))
+        } else {
+            Err(findings.errors)
+        }
+    }
+
+    /// Validates (Stage::Draft for a draft, Stage::Complete for complete and locked),
+    /// protects the national id and stores version 1.
+    pub async fn create(
+        &self,
+        register: &str,
+        doc: Map<String, Json>,
+        status: Status,
+        actor: &str,
+    ) -> Result<Saved, AppError> {
+        let register = self.register(register)?;
+        let hospitals = self.hospital_codes().await?;
+        let ctx = Context { hospitals: &hospitals };
+        let (record, warnings) = self.check(register, &doc, status, &ctx).map_err(AppError::Invalid)?;
+        let write = self.protected_write(
+            register,
+            &record,
+            WriteMeta {
+                status,
+                warnings: &warnings,
+                actor,
+                reason: None,
+            },
+        )?;
+        let stored = self.store.create(write).await?;
+        Ok(Saved {
+            registration: self.view(register, stored, &ctx)?,
+            warnings,
+        })
+    }
+
+    /// Replaces the values of a registration (the document is the whole registration). A
+    /// complete registration stays complete and must still pass completion; a locked one
+    /// is refused.
+    pub async fn update(
+        &self,
+        scope: &Scope,
+        register: &str,
+        id: Uuid,
+        expected_version: i64,
+        doc: Map<String, Json>,
+        actor: &str,
+    ) -> Result<Saved, AppError> {
+        let register = self.register(register)?;
+        let current = self.current(scope, register, id, expected_version).await?;
+        if current.status == Status::Locked {
+            return Err(AppError::Locked(id));
+        }
+        let hospitals = self.hospital_codes().await?;
+        let ctx = Context { hospitals: &hospitals };
+        let (record, warnings) = self
+            .check(register, &doc, current.status, &ctx)
+            .map_err(AppError::Invalid)?;
+        if let Some(Value::Code(hospital)) = record.get(&register.unit_variable)
+            && !scope.allows(hospital)
+        {
+            return Err(AppError::Invalid(vec![outside_scope(register)]));
+        }
+        let meta = WriteMeta {
+            status: current.status,
+            warnings: &warnings,
+            actor,
+            reason: None,
+        };
+        let write = self.protected_write(register, &record, meta)?;
+        let stored = self.store.update(scope, id, expected_version, write).await?;
+        Ok(Saved {
+            registration: self.view(register, stored, &ctx)?,
+            warnings,
+        })
+    }
+
+    /// Completes a draft: its values must pass the completion rules.
+    pub async fn complete(
+        &self,
+        scope: &Scope,
+        register: &str,
+        id: Uuid,
+        expected_version: i64,
+        actor: &str,
+    ) -> Result<Saved, AppError> {
+        let register = self.register(register)?;
+        let current = self.current(scope, register, id, expected_version).await?;
+        if current.status != Status::Draft {
+            return Err(AppError::BadTransition {
+                from: current.status,
+                action: "complete",
+            });
+        }
+        let hospitals = self.hospital_codes().await?;
+        let ctx = Context { hospitals: &hospitals };
+        let record = self.stored_record(register, &current, &ctx)?;
+        let findings = register.validate(&record, Stage::Complete, &ctx);
+        if !findings.errors.is_empty() {
+            return Err(AppError::Invalid(findings.errors));
+        }
+        let warnings = findings.warnings;
+        let meta = WriteMeta {
+            status: Status::Complete,
+            warnings: &warnings,
+            actor,
+            reason: None,
+        };
+        let write = self.protected_write(register, &record, meta)?;
+        let stored = self.store.update(scope, id, expected_version, write).await?;
+        Ok(Saved {
+            registration: self.view(register, stored, &ctx)?,
+            warnings,
+        })
+    }
+
+    /// Returns a complete or locked registration to draft; the reason is stored with the
+    /// new version.
+    pub async fn reopen(
+        &self,
+        scope: &Scope,
+        register: &str,
+        id: Uuid,
+        expected_version: i64,
+        reason: &str,
+        actor: &str,
+    ) -> Result<Saved, AppError> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(AppError::ReasonRequired);
+        }
+        let register = self.register(register)?;
+        let current = self.current(scope, register, id, expected_version).await?;
+        if current.status == Status::Draft {
+            return Err(AppError::BadTransition {
+                from: current.status,
+                action: "reopen",
+            });
+        }
+        let hospitals = self.hospital_codes().await?;
+        let ctx = Context { hospitals: &hospitals };
+        let record = self.stored_record(register, &current, &ctx)?;
+        let warnings = register.validate(&record, Stage::Draft, &ctx).warnings;
+        let meta = WriteMeta {
+            status: Status::Draft,
+            warnings: &warnings,
+            actor,
+            reason: Some(reason),
+        };
+        let write = self.protected_write(register, &record, meta)?;
+        let stored = self.store.update(scope, id, expected_version, write).await?;
+        Ok(Saved {
+            registration: self.view(register, stored, &ctx)?,
+            warnings,
+        })
+    }
+
+    /// The current version of a registration.
+    pub async fn get(&self, scope: &Scope, register: &str, id: Uuid) -> Result<RegistrationView, AppError> {
+        let register = self.register(register)?;
+        let stored = self.fetch(scope, register, id).await?;
+        let hospitals = self.hospital_codes().await?;
+        self.view(register, stored, &Context { hospitals: &hospitals })
+    }
+
+    /// Current registrations matching the filter (in creation order) and how many match
+    /// in all.
+    pub async fn list(&self, scope: &Scope, filter: &Filter) -> Result<(Vec<RegistrationView>, u64), AppError> {
+        let register = self.register(&filter.register)?;
+        let stored = self.store.list(scope, filter).await?;
+        let total = self.store.count(scope, filter).await?;
+        let hospitals = self.hospital_codes().await?;
+        let ctx = Context { hospitals: &hospitals };
+        let views = stored
+            .into_iter()
+            .map(|r| self.view(register, r, &ctx))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((views, total))
+    }
+
+    /// Every version of a registration, oldest first (stored data: without the national id).
+    pub async fn history(&self, scope: &Scope, register: &str, id: Uuid) -> Result<Vec<Version>, AppError> {
+        let register = self.register(register)?;
+        self.fetch(scope, register, id).await?;
+        Ok(self.store.history(scope, id).await?)
+    }
+
+    /// The current version, if it belongs to the register and the scope may see it.
+    async fn fetch(&self, scope: &Scope, register: &Register, id: Uuid) -> Result<Registration, AppError> {
+        let stored = self.store.get(scope, id).await?;
+        if stored.register != register.id {
+            return Err(AppError::NotFound(id));
+        }
+        Ok(stored)
+    }
+
+    /// As [`Platform::fetch`], refusing a stale expected version before any other check.
+    async fn current(
+        &self,
+        scope: &Scope,
+        register: &Register,
+        id: Uuid,
+        expected: i64,
+    ) -> Result<Registration, AppError> {
+        let stored = self.fetch(scope, register, id).await?;
+        if stored.version != expected {
+            return Err(AppError::Conflict {
+                expected,
+                current: stored.version,
+            });
+        }
+        Ok(stored)
+    }
+}

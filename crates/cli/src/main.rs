@@ -1,0 +1,55 @@
+//! The `kvalreg` binary: one program for the web app and every operator command, so an
+//! installation is one file plus a data directory and the register folders.
+
+mod definitions;
+mod hospitals;
+mod options;
+mod serve;
+mod transfer;
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+use crate::options::{Cli, Command, DefinitionsCommand, HospitalsCommand};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    match run(cli).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Log lines go to stderr (stdout carries command output), quiet unless RUST_LOG says more.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let global = cli.global;
+    match cli.command {
+        Command::Init => serve::init(&global).await.map(|()| ExitCode::SUCCESS),
+        Command::Serve(args) => serve::serve(&global, args).await.map(|()| ExitCode::SUCCESS),
+        Command::Import(args) => transfer::import(&global, args).await.map(|()| ExitCode::SUCCESS),
+        Command::Export(args) => transfer::export(&global, args).await.map(|()| ExitCode::SUCCESS),
+        Command::Definitions { command } => match command {
+            DefinitionsCommand::Check { dir } => Ok(definitions::check(&dir)),
+            DefinitionsCommand::Codebook { dir } => definitions::codebook(&dir),
+        },
+        Command::Hospitals { command } => match command {
+            HospitalsCommand::List => hospitals::list(&global).await.map(|()| ExitCode::SUCCESS),
+            HospitalsCommand::Import { file } => hospitals::import(&global, &file).await.map(|()| ExitCode::SUCCESS),
+        },
+    }
+}

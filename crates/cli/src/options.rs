@@ -1,0 +1,181 @@
+//! The command line: global options (data directory, database, register folders) and the
+//! subcommands, and how the global options resolve into a store and a platform.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use kvalreg_app::{DataDir, FileFormat, Platform, load_registers, seed_reference_hospitals};
+use kvalreg_store::Store;
+
+#[derive(Parser)]
+#[command(name = "kvalreg", version, about = "Runs national medical quality registers")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args)]
+pub struct Global {
+    /// The data directory: key file, SQLite database, demo marker [default: data; data-demo with serve --demo]
+    #[arg(long, global = true, env = "KVALREG_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL (sqlite://PATH or postgres://...) [default: the SQLite file in the data directory]
+    #[arg(long, global = true, env = "KVALREG_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// The folder of register definition folders
+    #[arg(long, global = true, env = "KVALREG_REGISTERS", default_value = "registers")]
+    pub registers: PathBuf,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Create the data directory, the key file and the database, and add the reference hospitals
+    Init,
+    /// Run the web app and the JSON API
+    Serve(ServeArgs),
+    /// Import registrations from an NDJSON or CSV file: all lines or none
+    Import(ImportArgs),
+    /// Export a register's registrations as NDJSON or CSV
+    Export(ExportArgs),
+    /// Check register definitions or print their codebook
+    Definitions {
+        #[command(subcommand)]
+        command: DefinitionsCommand,
+    },
+    /// List or update the hospital list
+    Hospitals {
+        #[command(subcommand)]
+        command: HospitalsCommand,
+    },
+}
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port)
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Start on a fresh demo data directory filled with synthetic registrations
+    #[arg(long)]
+    pub demo: bool,
+}
+
+#[derive(Args)]
+pub struct ImportArgs {
+    /// The register to import into (e.g. stroke)
+    #[arg(long)]
+    pub register: String,
+    /// The file to import
+    pub file: PathBuf,
+    /// The file's format [default: from the file's extension: .ndjson/.jsonl or .csv]
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Who the new registrations are recorded as written by
+    #[arg(long, default_value = "import")]
+    pub actor: String,
+}
+
+#[derive(Args)]
+pub struct ExportArgs {
+    /// The register to export (e.g. stroke)
+    #[arg(long)]
+    pub register: String,
+    #[arg(long, value_enum)]
+    pub format: Format,
+    /// Write to this file instead of stdout
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+pub enum DefinitionsCommand {
+    /// Load and check a register folder; lists every error as file:line: reason
+    Check { dir: PathBuf },
+    /// Print a register's codebook as CSV
+    Codebook { dir: PathBuf },
+}
+
+#[derive(Subcommand)]
+pub enum HospitalsCommand {
+    /// Print the hospital list as CSV
+    List,
+    /// Add or update hospitals from a CSV file (code,name,health_trust,health_region,evt_centre[,active])
+    Import { file: PathBuf },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    Ndjson,
+    Csv,
+}
+
+impl From<Format> for FileFormat {
+    fn from(format: Format) -> FileFormat {
+        match format {
+            Format::Ndjson => FileFormat::Ndjson,
+            Format::Csv => FileFormat::Csv,
+        }
+    }
+}
+
+impl Global {
+    /// The data directory, with the default for ordinary (non-demo) use.
+    pub fn data_root(&self) -> PathBuf {
+        self.data_dir.clone().unwrap_or_else(|| PathBuf::from("data"))
+    }
+
+    /// The database URL: the given one, or the data directory's SQLite file.
+    pub fn database_url(&self, data: &DataDir) -> String {
+        self.database_url.clone().unwrap_or_else(|| data.sqlite_url())
+    }
+}
+
+/// A URL as it may be shown: without the password.
+pub fn shown_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            let user = credentials.split(':').next().unwrap_or_default();
+            format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Opens the store a URL names and adds the reference hospitals to an empty hospital list.
+pub async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    let store = kvalreg_store::connect(url)
+        .await
+        .with_context(|| format!("cannot open the database {}", shown_url(url)))?;
+    let added = seed_reference_hospitals(store.as_ref())
+        .await
+        .context("cannot add the reference hospitals")?;
+    if added > 0 {
+        eprintln!("added {added} reference hospitals to the hospital list");
+    }
+    Ok(store)
+}
+
+/// The platform of an initialised data directory: registers loaded and checked, keys
+/// read, database opened.
+pub async fn open_platform(global: &Global) -> anyhow::Result<Platform> {
+    let registers = load_registers(&global.registers)?;
+    let data = DataDir::open(&global.data_root())?;
+    let keys = data.keys()?;
+    let store = open_store(&global.database_url(&data)).await?;
+    Ok(Platform::new(store, registers, keys))
+}
+
+/// The store of an initialised data directory (hospital administration needs no registers).
+pub async fn open_data_store(global: &Global) -> anyhow::Result<Arc<dyn Store>> {
+    let data = DataDir::open(&global.data_root())?;
+    open_store(&global.database_url(&data)).await
+}
+
+/// `path` for messages.
+pub fn shown(path: &Path) -> String {
+    path.display().to_string()
+}

@@ -1,0 +1,67 @@
+//! `kvalreg init` and `kvalreg serve`: setting up a data directory, and running the web app
+//! on it, or on a fresh demo directory with synthetic data.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context as _, bail};
+use kvalreg_app::{DataDir, Platform, load_registers, seed_demo};
+use kvalreg_web::WebOptions;
+
+use crate::options::{Global, ServeArgs, open_store, shown, shown_url};
+
+/// Creates the data directory, its key file and the database, and adds the hospitals.
+pub async fn init(global: &Global) -> anyhow::Result<()> {
+    let data = DataDir::init(&global.data_root())?;
+    println!("created data directory {}", shown(&data.root));
+    println!(
+        "created key file {} (back it up and keep it secret: without it the stored national ids cannot be read)",
+        shown(&data.root.join("kvalreg.keys"))
+    );
+    let url = global.database_url(&data);
+    open_store(&url).await?;
+    println!("database ready: {}", shown_url(&url));
+    Ok(())
+}
+
+/// Loads the registers, opens (or, with --demo, creates) the data, then serves until
+/// Ctrl-C or SIGTERM.
+pub async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
+    let registers = load_registers(&global.registers)?;
+    let (data, url) = if args.demo {
+        if let Some(url) = &global.database_url {
+            bail!(
+                "--demo uses the SQLite database of its own demo data directory and never another \
+                 database ({}); unset --database-url / KVALREG_DATABASE_URL for the demo",
+                shown_url(url)
+            );
+        }
+        let root = global.data_dir.clone().unwrap_or_else(|| PathBuf::from("data-demo"));
+        let data = DataDir::init_demo(&root)?;
+        let url = data.sqlite_url();
+        (data, url)
+    } else {
+        let data = DataDir::open(&global.data_root())?;
+        let url = global.database_url(&data);
+        (data, url)
+    };
+    let store = open_store(&url).await?;
+    let platform = Platform::new(store, registers, data.keys()?);
+    if args.demo {
+        let seeded = seed_demo(&platform).await.context("cannot seed the demo data")?;
+        eprintln!(
+            "seeded {seeded} synthetic stroke registrations in {} (synthetic data: made-up persons with synthetic test ids)",
+            shown(&data.root)
+        );
+    }
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let address = listener.local_addr().context("cannot read the listening address")?;
+    let mut stdout = std::io::stdout();
+    writeln!(stdout, "kvalreg listening on http://{address}/").and_then(|()| stdout.flush())?;
+    kvalreg_web::serve(listener, Arc::new(platform), WebOptions { demo: args.demo })
+        .await
+        .context("the web server stopped")
+}

@@ -1,0 +1,372 @@
+//! The production store: PostgreSQL, shared by several `kvalreg serve` processes.
+//!
+//! # Following the change sequence
+//!
+//! A plain identity column can commit out of order: transaction A takes number 7, B takes 8
+//! and commits first, a follower reads 8, moves its cursor past 7 and never sees A's change.
+//! So every write takes a transaction-scoped advisory lock ([`CHANGES_LOCK`]) just before it
+//! inserts into `changes`, and holds it until it commits. Numbers are therefore taken and
+//! made visible in one order: whoever can see number n can see every lower number that will
+//! ever commit. A follower needs nothing more than to remember the last number it saw and
+//! call `changes_since(last, limit)` again; numbers may have gaps (a rolled-back write uses
+//! up its number), and a gap never fills later.
+//!
+//! The lock is taken at the end of a write, after the registration and version rows are in,
+//! so writers wait on each other only for the change insert and the commit. `create_many`
+//! holds it while it inserts its change entries (about a second per 100,000 rows).
+//!
+//! Ids, dates and timestamps cross the wire as text (`::uuid`, `::date`, `::timestamptz`
+//! casts one way, `::text`/`to_char` the other) so the rows read like SQLite's.
+
+use std::collections::BTreeSet;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, SqlSafeStr, Transaction};
+use uuid::Uuid;
+
+use crate::query::{Dialect, push_filter, push_page, push_scope};
+use crate::record::{
+    ChangeEntry, ChangeRow, HospitalRow, Pending, RegistrationRow, VersionRow, first_versions, hospitals_of, now,
+};
+use crate::{Change, Filter, Hospital, Registration, Result, Scope, Store, StoreError, Version, Write};
+
+/// The advisory lock key writers hold from their change insert to their commit
+/// ("kvalreg" in ASCII). Advisory locks are per database, so databases never share it.
+pub const CHANGES_LOCK: i64 = 0x006b_7661_6c72_6567;
+
+const DIALECT: Dialect = Dialect {
+    date: "::date",
+    uuid: "::uuid",
+};
+
+const COLUMNS: &str = "id::text AS id, register, hospital, status, version, data, warnings, person_lookup_key, \
+     person_ciphertext, to_char(event_date, 'YYYY-MM-DD') AS event_date, \
+     to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS created_at, \
+     to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS updated_at, updated_by";
+
+const VERSION_COLUMNS: &str = "registration_id::text AS registration_id, version, status, hospital, data, warnings, \
+     changes, changed_by, to_char(changed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS changed_at, reason";
+
+/// Rows per INSERT ... SELECT FROM UNNEST(arrays): one statement and one parameter per
+/// column, whatever the number of rows; the chunk only bounds the size of one message.
+const BATCH: usize = 5000;
+
+/// How long a request waits for a connection (and start-up for the server) before failing.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Registrations in a PostgreSQL database.
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connects to `url` (`postgres://user:password@host:port/database`) and brings the
+    /// schema up to date; processes starting together migrate one at a time.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let options = PgConnectOptions::from_str(url).map_err(|e| StoreError::InvalidUrl(e.to_string()))?;
+        let target = format!(
+            "PostgreSQL database {:?} on {}:{} as {:?}",
+            options.get_database().unwrap_or(options.get_username()),
+            options.get_host(),
+            options.get_port(),
+            options.get_username()
+        );
+        let pool = PgPoolOptions::new()
+            .max_connections(10)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await
+            .map_err(|source| StoreError::Open { target, source })?;
+        migrator().run(&pool).await?;
+        Ok(PostgresStore { pool })
+    }
+
+    /// The connection pool, for operations outside the `Store` trait (backup, checks).
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    async fn begin_write(&self) -> Result<Transaction<'static, Postgres>> {
+        Ok(self.pool.begin().await?)
+    }
+}
+
+fn migrator() -> Migrator {
+    Migrator::with_migrations(vec![Migration::new(
+        1,
+        "registrations".into(),
+        MigrationType::Simple,
+        include_str!("../migrations/postgres/0001_registrations.sql").into_sql_str(),
+        false,
+    )])
+}
+
+/// Refuses the first hospital code that is not in the hospital list.
+async fn ensure_hospitals(conn: &mut PgConnection, codes: BTreeSet<&str>) -> Result<()> {
+    let codes: Vec<String> = codes.into_iter().map(str::to_owned).collect();
+    let known: BTreeSet<String> = sqlx::query_scalar("SELECT code FROM hospitals WHERE code = ANY($1)")
+        .bind(&codes)
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .collect();
+    match codes.into_iter().find(|code| !known.contains(code)) {
+        Some(missing) => Err(StoreError::UnknownHospital(missing)),
+        None => Ok(()),
+    }
+}
+
+/// Inserts the current rows and version rows of new registrations, in creation order.
+async fn insert_new(conn: &mut PgConnection, chunk: &[Pending]) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO registrations (id, register, hospital, status, version, data, warnings, \
+             person_lookup_key, person_ciphertext, event_date, created_at, updated_at, updated_by) \
+             SELECT id::uuid, register, hospital, status, version, data, warnings, person_lookup_key, \
+             person_ciphertext, event_date::date, created_at::timestamptz, updated_at::timestamptz, updated_by \
+             FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[], $6::jsonb[], $7::jsonb[], \
+             $8::text[], $9::bytea[], $10::text[], $11::text[], $12::text[], $13::text[]) WITH ORDINALITY \
+             AS u(id, register, hospital, status, version, data, warnings, person_lookup_key, person_ciphertext, \
+             event_date, created_at, updated_at, updated_by, n) ORDER BY n",
+    )
+    .bind(chunk.iter().map(Pending::id_text).collect::<Vec<_>>())
+    .bind(chunk.iter().map(|p| p.write.register.as_str()).collect::<Vec<_>>())
+    .bind(chunk.iter().map(|p| p.write.hospital.as_str()).collect::<Vec<_>>())
+    .bind(chunk.iter().map(Pending::status_text).collect::<Vec<_>>())
+    .bind(chunk.iter().map(|p| p.version).collect::<Vec<_>>())
+    .bind(chunk.iter().map(Pending::data).collect::<Vec<_>>())
+    .bind(chunk.iter().map(Pending::warnings).collect::<Vec<_>>())
+    .bind(chunk.iter().map(Pending::lookup_key).collect::<Vec<_>>())
+    .bind(chunk.iter().map(Pending::ciphertext).collect::<Vec<_>>())
+    .bind(chunk.iter().map(Pending::event_date_text).collect::<Vec<_>>())
+    .bind(chunk.iter().map(Pending::created_at_text).collect::<Vec<_>>())
+    .bind(chunk.iter().map(Pending::at_text).collect::<Vec<_>>())
+    .bind(chunk.iter().map(|p| p.write.actor.as_str()).collect::<Vec<_>>())
+    .execute(&mut *conn)
+    .await?;
+    insert_versions(conn, chunk).await
+}
+
+/// Inserts version rows.
+async fn insert_versions(conn: &mut PgConnection, chunk: &[Pending]) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO registration_versions (registration_id, version, status, hospital, data, warnings, \
+             changes, changed_by, changed_at, reason) \
+             SELECT registration_id::uuid, version, status, hospital, data, warnings, changes, changed_by, \
+             changed_at::timestamptz, reason \
+             FROM UNNEST($1::text[], $2::int8[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[], $7::jsonb[], \
+             $8::text[], $9::text[], $10::text[]) \
+             AS u(registration_id, version, status, hospital, data, warnings, changes, changed_by, changed_at, reason)",
+    )
+    .bind(chunk.iter().map(Pending::id_text).collect::<Vec<_>>())
+    .bind(chunk.iter().map(|p| p.version).collect::<Vec<_>>())
+    .bind(chunk.iter().map(Pending::status_text).collect::<Vec<_>>())
+    .bind(chunk.iter().map(|p| p.write.hospital.as_str()).collect::<Vec<_>>())
+    .bind(chunk.iter().map(Pending::data).collect::<Vec<_>>())
+    .bind(chunk.iter().map(Pending::warnings).collect::<Vec<_>>())
+    .bind(chunk.iter().map(Pending::changes).collect::<Vec<_>>())
+    .bind(chunk.iter().map(|p| p.write.actor.as_str()).collect::<Vec<_>>())
+    .bind(chunk.iter().map(Pending::at_text).collect::<Vec<_>>())
+    .bind(chunk.iter().map(|p| p.write.reason.as_deref()).collect::<Vec<_>>())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Takes [`CHANGES_LOCK`], held until the transaction ends, then appends the change entries.
+async fn insert_changes(conn: &mut PgConnection, entries: &[ChangeEntry]) -> Result<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(CHANGES_LOCK)
+        .execute(&mut *conn)
+        .await?;
+    for chunk in entries.chunks(BATCH) {
+        sqlx::query(
+            "INSERT INTO changes (registration_id, register, version) \
+             SELECT registration_id::uuid, register, version FROM UNNEST($1::text[], $2::text[], $3::int8[]) \
+             WITH ORDINALITY AS u(registration_id, register, version, n) ORDER BY n",
+        )
+        .bind(chunk.iter().map(|e| e.id.as_str()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|e| e.register.as_str()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|e| e.version).collect::<Vec<_>>())
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The current row, if in scope; `lock` takes the row lock a write needs.
+async fn current(conn: &mut PgConnection, scope: &Scope, id: Uuid, lock: bool) -> Result<Registration> {
+    let mut qb = QueryBuilder::<Postgres>::new(format!("SELECT {COLUMNS} FROM registrations WHERE id = "));
+    qb.push_bind(id.to_string()).push("::uuid");
+    push_scope(&mut qb, "hospital", scope);
+    if lock {
+        qb.push(" FOR UPDATE");
+    }
+    match qb
+        .build_query_as::<RegistrationRow>()
+        .fetch_optional(&mut *conn)
+        .await?
+    {
+        Some(row) => row.into_registration(),
+        None => Err(StoreError::NotFound(id)),
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for PostgresStore {
+    async fn create(&self, write: Write) -> Result<Registration> {
+        let pending = Pending::first(write, now());
+        let mut tx = self.begin_write().await?;
+        ensure_hospitals(&mut tx, BTreeSet::from([pending.write.hospital.as_str()])).await?;
+        insert_new(&mut tx, std::slice::from_ref(&pending)).await?;
+        insert_changes(&mut tx, &[ChangeEntry::from(&pending)]).await?;
+        tx.commit().await?;
+        Ok(pending.into_registration())
+    }
+
+    async fn create_many(&self, writes: Vec<Write>) -> Result<usize> {
+        let mut entries = Vec::with_capacity(writes.len());
+        let mut tx = self.begin_write().await?;
+        ensure_hospitals(&mut tx, hospitals_of(&writes)).await?;
+        for chunk in first_versions(writes, now(), BATCH) {
+            insert_new(&mut tx, &chunk).await?;
+            entries.extend(chunk.iter().map(ChangeEntry::from));
+        }
+        insert_changes(&mut tx, &entries).await?;
+        tx.commit().await?;
+        Ok(entries.len())
+    }
+
+    async fn get(&self, scope: &Scope, id: Uuid) -> Result<Registration> {
+        let mut conn = self.pool.acquire().await?;
+        current(&mut conn, scope, id, false).await
+    }
+
+    async fn update(&self, scope: &Scope, id: Uuid, expected_version: i64, write: Write) -> Result<Registration> {
+        let mut tx = self.begin_write().await?;
+        let before = current(&mut tx, scope, id, true).await?;
+        if before.register != write.register {
+            return Err(StoreError::NotFound(id));
+        }
+        if before.version != expected_version {
+            return Err(StoreError::Conflict {
+                id,
+                expected: expected_version,
+                current: before.version,
+            });
+        }
+        if !scope.allows(&write.hospital) {
+            return Err(StoreError::OutOfScope(write.hospital));
+        }
+        ensure_hospitals(&mut tx, BTreeSet::from([write.hospital.as_str()])).await?;
+        let pending = Pending::next(&before, write, now());
+        let updated = sqlx::query(
+            "UPDATE registrations SET hospital = $1, status = $2, version = $3, data = $4, warnings = $5, \
+             person_lookup_key = $6, person_ciphertext = $7, event_date = $8::date, updated_at = $9::timestamptz, \
+             updated_by = $10 WHERE id = $11::uuid AND version = $12",
+        )
+        .bind(&pending.write.hospital)
+        .bind(pending.status_text())
+        .bind(pending.version)
+        .bind(pending.data())
+        .bind(pending.warnings())
+        .bind(pending.lookup_key())
+        .bind(pending.ciphertext())
+        .bind(pending.event_date_text())
+        .bind(pending.at_text())
+        .bind(&pending.write.actor)
+        .bind(pending.id_text())
+        .bind(expected_version)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() != 1 {
+            let now_at = current(&mut tx, &Scope::AllHospitals, id, false).await?;
+            return Err(StoreError::Conflict {
+                id,
+                expected: expected_version,
+                current: now_at.version,
+            });
+        }
+        insert_versions(&mut tx, std::slice::from_ref(&pending)).await?;
+        insert_changes(&mut tx, &[ChangeEntry::from(&pending)]).await?;
+        tx.commit().await?;
+        Ok(pending.into_registration())
+    }
+
+    async fn list(&self, scope: &Scope, filter: &Filter) -> Result<Vec<Registration>> {
+        let mut qb = QueryBuilder::<Postgres>::new(format!("SELECT {COLUMNS} FROM registrations"));
+        push_filter(&mut qb, DIALECT, scope, filter);
+        push_page(&mut qb, DIALECT, scope, filter);
+        let rows = qb.build_query_as::<RegistrationRow>().fetch_all(&self.pool).await?;
+        rows.into_iter().map(RegistrationRow::into_registration).collect()
+    }
+
+    async fn count(&self, scope: &Scope, filter: &Filter) -> Result<u64> {
+        let mut qb = QueryBuilder::<Postgres>::new("SELECT COUNT(*) FROM registrations");
+        push_filter(&mut qb, DIALECT, scope, filter);
+        let n: i64 = qb.build_query_scalar().fetch_one(&self.pool).await?;
+        u64::try_from(n).map_err(|_| StoreError::Corrupt(format!("negative count {n}")))
+    }
+
+    async fn history(&self, scope: &Scope, id: Uuid) -> Result<Vec<Version>> {
+        let mut qb = QueryBuilder::<Postgres>::new(format!(
+            "SELECT {VERSION_COLUMNS} FROM registration_versions WHERE registration_id = "
+        ));
+        qb.push_bind(id.to_string()).push("::uuid");
+        qb.push(" AND EXISTS (SELECT 1 FROM registrations r WHERE r.id = registration_versions.registration_id");
+        push_scope(&mut qb, "r.hospital", scope);
+        qb.push(") ORDER BY version");
+        let rows = qb.build_query_as::<VersionRow>().fetch_all(&self.pool).await?;
+        if rows.is_empty() {
+            return Err(StoreError::NotFound(id));
+        }
+        rows.into_iter().map(VersionRow::into_version).collect()
+    }
+
+    async fn changes_since(&self, after: i64, limit: u32) -> Result<Vec<Change>> {
+        let limit = (limit > 0).then(|| i64::from(limit));
+        let rows: Vec<ChangeRow> = sqlx::query_as(
+            "SELECT seq, registration_id::text AS registration_id, register, version FROM changes \
+             WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(ChangeRow::into_change).collect()
+    }
+
+    async fn upsert_hospitals(&self, hospitals: &[Hospital]) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        for h in hospitals {
+            sqlx::query(
+                "INSERT INTO hospitals (code, name, health_trust, health_region, evt_centre, active) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (code) DO UPDATE SET name = excluded.name, \
+                 health_trust = excluded.health_trust, health_region = excluded.health_region, \
+                 evt_centre = excluded.evt_centre, active = excluded.active",
+            )
+            .bind(&h.code)
+            .bind(&h.name)
+            .bind(&h.health_trust)
+            .bind(&h.health_region)
+            .bind(h.evt_centre)
+            .bind(h.active)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn hospitals(&self) -> Result<Vec<Hospital>> {
+        let rows: Vec<HospitalRow> = sqlx::query_as(
+            "SELECT code, name, health_trust, health_region, evt_centre, active FROM hospitals ORDER BY code",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(Hospital::from).collect())
+    }
+}

@@ -1,0 +1,340 @@
+//! The embedded store, one SQLite file (WAL, synchronous=FULL), so `serve` needs nothing else.
+//!
+//! Writes begin with `BEGIN IMMEDIATE`, taking the file's write lock before the first read,
+//! so a write never has to upgrade a read lock (which SQLite refuses with SQLITE_BUSY instead
+//! of waiting) and two writers run one after the other, within the busy timeout.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::Duration;
+
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{QueryBuilder, SqlSafeStr, Sqlite, SqliteConnection, SqlitePool, Transaction};
+use uuid::Uuid;
+
+use crate::query::{Dialect, push_filter, push_page, push_scope};
+use crate::record::{
+    ChangeEntry, ChangeRow, HospitalRow, Pending, RegistrationRow, VersionRow, first_versions, hospitals_of, now,
+};
+use crate::{Change, Filter, Hospital, Registration, Result, Scope, Store, StoreError, Version, Write};
+
+const DIALECT: Dialect = Dialect { date: "", uuid: "" };
+
+const COLUMNS: &str = "id, register, hospital, status, version, data, warnings, person_lookup_key, \
+     person_ciphertext, event_date, created_at, updated_at, updated_by";
+
+const VERSION_COLUMNS: &str =
+    "registration_id, version, status, hospital, data, warnings, changes, changed_by, changed_at, reason";
+
+/// Rows per multi-row INSERT: 14 columns × 500 stays far below SQLite's 32,766 parameters.
+const BATCH: usize = 500;
+
+/// How long a write waits for another writer before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Registrations in one SQLite file.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating it if missing) the database file at `path` and brings its schema up
+    /// to date.
+    pub async fn open(path: &Path) -> Result<Self> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(|source| StoreError::Open {
+                target: format!("SQLite database {}", path.display()),
+                source,
+            })?;
+        migrator().run(&pool).await?;
+        Ok(SqliteStore { pool })
+    }
+
+    /// The connection pool, for operations outside the `Store` trait (backup, checks).
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+}
+
+fn migrator() -> Migrator {
+    Migrator::with_migrations(vec![Migration::new(
+        1,
+        "registrations".into(),
+        MigrationType::Simple,
+        include_str!("../migrations/sqlite/0001_registrations.sql").into_sql_str(),
+        false,
+    )])
+}
+
+/// Refuses the first hospital code that is not in the hospital list.
+async fn ensure_hospitals(conn: &mut SqliteConnection, codes: BTreeSet<&str>) -> Result<()> {
+    let codes: Vec<&str> = codes.into_iter().collect();
+    for chunk in codes.chunks(BATCH) {
+        let mut qb = QueryBuilder::<Sqlite>::new("SELECT code FROM hospitals WHERE code IN (");
+        let mut list = qb.separated(", ");
+        for code in chunk {
+            list.push_bind(code.to_string());
+        }
+        list.push_unseparated(")");
+        let known: BTreeSet<String> = qb
+            .build_query_scalar::<String>()
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .collect();
+        if let Some(missing) = chunk.iter().find(|code| !known.contains(**code)) {
+            return Err(StoreError::UnknownHospital((*missing).to_owned()));
+        }
+    }
+    Ok(())
+}
+
+/// The highest creation number so far (0 for an empty store).
+async fn last_seq(conn: &mut SqliteConnection) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM registrations")
+        .fetch_one(&mut *conn)
+        .await?)
+}
+
+/// Inserts at most [`BATCH`] new registrations (current rows, version rows and change
+/// entries), numbering their creation order from `first_seq`.
+async fn insert_new(conn: &mut SqliteConnection, chunk: &[Pending], first_seq: i64) -> Result<()> {
+    let mut qb = QueryBuilder::<Sqlite>::new(
+        "INSERT INTO registrations (id, seq, register, hospital, status, version, data, warnings, \
+         person_lookup_key, person_ciphertext, event_date, created_at, updated_at, updated_by) ",
+    );
+    let mut seq = first_seq;
+    qb.push_values(chunk, |mut row, p| {
+        row.push_bind(p.id_text())
+            .push_bind(seq)
+            .push_bind(p.write.register.clone())
+            .push_bind(p.write.hospital.clone())
+            .push_bind(p.status_text())
+            .push_bind(p.version)
+            .push_bind(p.data())
+            .push_bind(p.warnings())
+            .push_bind(p.lookup_key().map(str::to_owned))
+            .push_bind(p.ciphertext().map(<[u8]>::to_vec))
+            .push_bind(p.event_date_text())
+            .push_bind(p.created_at_text())
+            .push_bind(p.at_text())
+            .push_bind(p.write.actor.clone());
+        seq += 1;
+    });
+    qb.build().execute(&mut *conn).await?;
+    insert_versions(conn, chunk).await
+}
+
+/// Inserts at most [`BATCH`] version rows and their change entries.
+async fn insert_versions(conn: &mut SqliteConnection, chunk: &[Pending]) -> Result<()> {
+    let mut qb = QueryBuilder::<Sqlite>::new(
+        "INSERT INTO registration_versions (registration_id, version, status, hospital, data, warnings, \
+         changes, changed_by, changed_at, reason) ",
+    );
+    qb.push_values(chunk, |mut row, p| {
+        row.push_bind(p.id_text())
+            .push_bind(p.version)
+            .push_bind(p.status_text())
+            .push_bind(p.write.hospital.clone())
+            .push_bind(p.data())
+            .push_bind(p.warnings())
+            .push_bind(p.changes())
+            .push_bind(p.write.actor.clone())
+            .push_bind(p.at_text())
+            .push_bind(p.write.reason.clone());
+    });
+    qb.build().execute(&mut *conn).await?;
+
+    let mut qb = QueryBuilder::<Sqlite>::new("INSERT INTO changes (registration_id, register, version) ");
+    qb.push_values(chunk.iter().map(ChangeEntry::from), |mut row, entry| {
+        row.push_bind(entry.id)
+            .push_bind(entry.register)
+            .push_bind(entry.version);
+    });
+    qb.build().execute(&mut *conn).await?;
+    Ok(())
+}
+
+async fn current(conn: &mut SqliteConnection, scope: &Scope, id: Uuid) -> Result<Registration> {
+    let mut qb = QueryBuilder::<Sqlite>::new(format!("SELECT {COLUMNS} FROM registrations WHERE id = "));
+    qb.push_bind(id.to_string());
+    push_scope(&mut qb, "hospital", scope);
+    match qb
+        .build_query_as::<RegistrationRow>()
+        .fetch_optional(&mut *conn)
+        .await?
+    {
+        Some(row) => row.into_registration(),
+        None => Err(StoreError::NotFound(id)),
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for SqliteStore {
+    async fn create(&self, write: Write) -> Result<Registration> {
+        let pending = Pending::first(write, now());
+        let mut tx = self.begin_write().await?;
+        ensure_hospitals(&mut tx, BTreeSet::from([pending.write.hospital.as_str()])).await?;
+        let seq = last_seq(&mut tx).await? + 1;
+        insert_new(&mut tx, std::slice::from_ref(&pending), seq).await?;
+        tx.commit().await?;
+        Ok(pending.into_registration())
+    }
+
+    async fn create_many(&self, writes: Vec<Write>) -> Result<usize> {
+        let total = writes.len();
+        let mut tx = self.begin_write().await?;
+        ensure_hospitals(&mut tx, hospitals_of(&writes)).await?;
+        let mut seq = last_seq(&mut tx).await? + 1;
+        for chunk in first_versions(writes, now(), BATCH) {
+            insert_new(&mut tx, &chunk, seq).await?;
+            seq += i64::try_from(chunk.len()).unwrap_or(i64::MAX);
+        }
+        tx.commit().await?;
+        Ok(total)
+    }
+
+    async fn get(&self, scope: &Scope, id: Uuid) -> Result<Registration> {
+        let mut conn = self.pool.acquire().await?;
+        current(&mut conn, scope, id).await
+    }
+
+    async fn update(&self, scope: &Scope, id: Uuid, expected_version: i64, write: Write) -> Result<Registration> {
+        let mut tx = self.begin_write().await?;
+        let before = current(&mut tx, scope, id).await?;
+        if before.register != write.register {
+            return Err(StoreError::NotFound(id));
+        }
+        if before.version != expected_version {
+            return Err(StoreError::Conflict {
+                id,
+                expected: expected_version,
+                current: before.version,
+            });
+        }
+        if !scope.allows(&write.hospital) {
+            return Err(StoreError::OutOfScope(write.hospital));
+        }
+        ensure_hospitals(&mut tx, BTreeSet::from([write.hospital.as_str()])).await?;
+        let pending = Pending::next(&before, write, now());
+        let updated = sqlx::query(
+            "UPDATE registrations SET hospital = $1, status = $2, version = $3, data = $4, warnings = $5, \
+             person_lookup_key = $6, person_ciphertext = $7, event_date = $8, updated_at = $9, updated_by = $10 \
+             WHERE id = $11 AND version = $12",
+        )
+        .bind(&pending.write.hospital)
+        .bind(pending.status_text())
+        .bind(pending.version)
+        .bind(pending.data())
+        .bind(pending.warnings())
+        .bind(pending.lookup_key())
+        .bind(pending.ciphertext())
+        .bind(pending.event_date_text())
+        .bind(pending.at_text())
+        .bind(&pending.write.actor)
+        .bind(pending.id_text())
+        .bind(expected_version)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() != 1 {
+            let now_at = current(&mut tx, &Scope::AllHospitals, id).await?;
+            return Err(StoreError::Conflict {
+                id,
+                expected: expected_version,
+                current: now_at.version,
+            });
+        }
+        insert_versions(&mut tx, std::slice::from_ref(&pending)).await?;
+        tx.commit().await?;
+        Ok(pending.into_registration())
+    }
+
+    async fn list(&self, scope: &Scope, filter: &Filter) -> Result<Vec<Registration>> {
+        let mut qb = QueryBuilder::<Sqlite>::new(format!("SELECT {COLUMNS} FROM registrations"));
+        push_filter(&mut qb, DIALECT, scope, filter);
+        push_page(&mut qb, DIALECT, scope, filter);
+        let rows = qb.build_query_as::<RegistrationRow>().fetch_all(&self.pool).await?;
+        rows.into_iter().map(RegistrationRow::into_registration).collect()
+    }
+
+    async fn count(&self, scope: &Scope, filter: &Filter) -> Result<u64> {
+        let mut qb = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM registrations");
+        push_filter(&mut qb, DIALECT, scope, filter);
+        let n: i64 = qb.build_query_scalar().fetch_one(&self.pool).await?;
+        u64::try_from(n).map_err(|_| StoreError::Corrupt(format!("negative count {n}")))
+    }
+
+    async fn history(&self, scope: &Scope, id: Uuid) -> Result<Vec<Version>> {
+        let mut qb = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT {VERSION_COLUMNS} FROM registration_versions WHERE registration_id = "
+        ));
+        qb.push_bind(id.to_string());
+        qb.push(" AND EXISTS (SELECT 1 FROM registrations r WHERE r.id = registration_versions.registration_id");
+        push_scope(&mut qb, "r.hospital", scope);
+        qb.push(") ORDER BY version");
+        let rows = qb.build_query_as::<VersionRow>().fetch_all(&self.pool).await?;
+        if rows.is_empty() {
+            return Err(StoreError::NotFound(id));
+        }
+        rows.into_iter().map(VersionRow::into_version).collect()
+    }
+
+    async fn changes_since(&self, after: i64, limit: u32) -> Result<Vec<Change>> {
+        let limit = if limit == 0 { -1 } else { i64::from(limit) };
+        let rows: Vec<ChangeRow> = sqlx::query_as(
+            "SELECT seq, registration_id, register, version FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(ChangeRow::into_change).collect()
+    }
+
+    async fn upsert_hospitals(&self, hospitals: &[Hospital]) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        for h in hospitals {
+            sqlx::query(
+                "INSERT INTO hospitals (code, name, health_trust, health_region, evt_centre, active) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (code) DO UPDATE SET name = excluded.name, \
+                 health_trust = excluded.health_trust, health_region = excluded.health_region, \
+                 evt_centre = excluded.evt_centre, active = excluded.active",
+            )
+            .bind(&h.code)
+            .bind(&h.name)
+            .bind(&h.health_trust)
+            .bind(&h.health_region)
+            .bind(h.evt_centre)
+            .bind(h.active)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn hospitals(&self) -> Result<Vec<Hospital>> {
+        let rows: Vec<HospitalRow> = sqlx::query_as(
+            "SELECT code, name, health_trust, health_region, evt_centre, active FROM hospitals ORDER BY code",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(Hospital::from).collect())
+    }
+}

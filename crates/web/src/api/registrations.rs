@@ -1,0 +1,289 @@
+//! The registration routes: create, read, replace, complete, reopen, list and history, with
+//! optimistic concurrency through ETag / If-Match.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::http::header::{ETAG, LOCATION};
+use axum::response::{IntoResponse, Response};
+use kvalreg_app::{RegistrationView, Saved, status_name};
+use kvalreg_core::messages::{Lang, Text};
+use kvalreg_store::{Scope, Status, Version};
+use serde_json::{Map, Value as Json, json};
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::extract::{Actor, ApiPath, IfMatch, JsonObject, QueryPairs};
+use crate::failure::{self, finding_json, stored_warning_json};
+use crate::lang::Language;
+use crate::problem::{Kind, Problem};
+
+use super::list_query;
+
+/// Until sign-in exists every request sees every hospital.
+const SCOPE: Scope = Scope::AllHospitals;
+
+pub async fn create(
+    State(state): State<AppState>,
+    Language(lang): Language,
+    Actor(actor): Actor,
+    ApiPath(register): ApiPath<String>,
+    JsonObject(mut doc): JsonObject,
+) -> Result<Response, Problem> {
+    let register = state
+        .platform
+        .register(&register)
+        .map_err(|e| failure::problem(e, lang))?
+        .id
+        .clone();
+    let status = initial_status(doc.remove("status"), lang)?;
+    let saved = state
+        .platform
+        .create(&register, doc, status, &actor)
+        .await
+        .map_err(|e| failure::problem(e, lang))?;
+    let location = format!("/api/v1/registers/{register}/registrations/{}", saved.registration.id);
+    let mut response = saved_response(&saved, StatusCode::CREATED, lang)?;
+    if let Ok(value) = location.parse() {
+        response.headers_mut().insert(LOCATION, value);
+    }
+    Ok(response)
+}
+
+pub async fn read(
+    State(state): State<AppState>,
+    Language(lang): Language,
+    ApiPath((register, id)): ApiPath<(String, String)>,
+) -> Result<Response, Problem> {
+    let id = registration_id(&id, lang)?;
+    let view = state
+        .platform
+        .get(&SCOPE, &register, id)
+        .await
+        .map_err(|e| failure::problem(e, lang))?;
+    let body = view_json(&view, lang)?;
+    Ok(with_etag(axum::Json(body).into_response(), view.version))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    Language(lang): Language,
+    Actor(actor): Actor,
+    ApiPath((register, id)): ApiPath<(String, String)>,
+    IfMatch(version): IfMatch,
+    JsonObject(doc): JsonObject,
+) -> Result<Response, Problem> {
+    let id = registration_id(&id, lang)?;
+    if doc.contains_key("status") {
+        return Err(Problem::field(
+            Kind::Validation,
+            lang,
+            "status",
+            "status_by_action",
+            &Text::new(
+                "Status endres med /complete og /reopen, ikke ved å erstatte registreringen",
+                "The status changes through /complete and /reopen, not by replacing the registration",
+            ),
+        ));
+    }
+    let saved = state
+        .platform
+        .update(&SCOPE, &register, id, version, doc, &actor)
+        .await
+        .map_err(|e| failure::problem(e, lang))?;
+    saved_response(&saved, StatusCode::OK, lang)
+}
+
+pub async fn complete(
+    State(state): State<AppState>,
+    Language(lang): Language,
+    Actor(actor): Actor,
+    ApiPath((register, id)): ApiPath<(String, String)>,
+    IfMatch(version): IfMatch,
+) -> Result<Response, Problem> {
+    let id = registration_id(&id, lang)?;
+    let saved = state
+        .platform
+        .complete(&SCOPE, &register, id, version, &actor)
+        .await
+        .map_err(|e| failure::problem(e, lang))?;
+    saved_response(&saved, StatusCode::OK, lang)
+}
+
+pub async fn reopen(
+    State(state): State<AppState>,
+    Language(lang): Language,
+    Actor(actor): Actor,
+    ApiPath((register, id)): ApiPath<(String, String)>,
+    IfMatch(version): IfMatch,
+    JsonObject(mut body): JsonObject,
+) -> Result<Response, Problem> {
+    let id = registration_id(&id, lang)?;
+    let reason = match body.remove("reason") {
+        None | Some(Json::Null) => String::new(),
+        Some(Json::String(reason)) => reason,
+        Some(_) => {
+            return Err(Problem::field(
+                Kind::Validation,
+                lang,
+                "reason",
+                "type",
+                &Text::new("Begrunnelsen må være en tekst", "The reason must be a string"),
+            ));
+        }
+    };
+    if let Some(field) = body.keys().next() {
+        return Err(unknown_body_field(field, lang));
+    }
+    let saved = state
+        .platform
+        .reopen(&SCOPE, &register, id, version, &reason, &actor)
+        .await
+        .map_err(|e| failure::problem(e, lang))?;
+    saved_response(&saved, StatusCode::OK, lang)
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Language(lang): Language,
+    ApiPath(register): ApiPath<String>,
+    QueryPairs(pairs): QueryPairs,
+) -> Result<Response, Problem> {
+    let register = state
+        .platform
+        .register(&register)
+        .map_err(|e| failure::problem(e, lang))?
+        .id
+        .clone();
+    let mut filter = list_query::read(register, &pairs, lang)?;
+    let limit = filter.limit as usize;
+    // One more than asked tells whether another page follows.
+    filter.limit += 1;
+    let (mut views, total) = state
+        .platform
+        .list(&SCOPE, &filter)
+        .await
+        .map_err(|e| failure::problem(e, lang))?;
+    let next = if views.len() > limit {
+        views.truncate(limit);
+        views.last().map(|v| v.id.to_string())
+    } else {
+        None
+    };
+    let items = views
+        .iter()
+        .map(|v| view_json(v, lang))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(axum::Json(json!({ "total": total, "items": items, "next": next })).into_response())
+}
+
+pub async fn history(
+    State(state): State<AppState>,
+    Language(lang): Language,
+    ApiPath((register, id)): ApiPath<(String, String)>,
+) -> Result<Response, Problem> {
+    let id = registration_id(&id, lang)?;
+    let versions = state
+        .platform
+        .history(&SCOPE, &register, id)
+        .await
+        .map_err(|e| failure::problem(e, lang))?;
+    let versions: Vec<Json> = versions.iter().map(|v| version_json(v, lang)).collect();
+    Ok(axum::Json(json!({ "id": id, "versions": versions })).into_response())
+}
+
+/// The status a new registration starts in: draft unless the body says complete.
+fn initial_status(value: Option<Json>, lang: Lang) -> Result<Status, Problem> {
+    match value.as_ref().map(|v| v.as_str()) {
+        None => Ok(Status::Draft),
+        Some(Some("draft")) => Ok(Status::Draft),
+        Some(Some("complete")) => Ok(Status::Complete),
+        Some(_) => Err(Problem::field(
+            Kind::Validation,
+            lang,
+            "status",
+            "code",
+            &Text::new(
+                "«status» må være \"draft\" eller \"complete\"",
+                "«status» must be \"draft\" or \"complete\"",
+            ),
+        )),
+    }
+}
+
+fn registration_id(text: &str, lang: Lang) -> Result<Uuid, Problem> {
+    Uuid::parse_str(text).map_err(|_| {
+        Problem::field(
+            Kind::BadRequest,
+            lang,
+            "id",
+            "uuid",
+            &Text::new(
+                format!("«{text}» er ikke en gyldig registrerings-id (UUID)"),
+                format!("«{text}» is not a valid registration id (UUID)"),
+            ),
+        )
+    })
+}
+
+fn unknown_body_field(field: &str, lang: Lang) -> Problem {
+    Problem::field(
+        Kind::Validation,
+        lang,
+        field,
+        "unknown_field",
+        &Text::new(
+            format!("«{field}» er ikke et felt her"),
+            format!("«{field}» is not a field here"),
+        ),
+    )
+}
+
+/// A registration as the API shows it; stored warnings carry the message in the asked language.
+fn view_json(view: &RegistrationView, lang: Lang) -> Result<Map<String, Json>, Problem> {
+    let mut body = match serde_json::to_value(view) {
+        Ok(Json::Object(map)) => map,
+        Ok(_) => {
+            return Err(failure::internal(
+                &"a registration did not serialise to an object",
+                lang,
+            ));
+        }
+        Err(err) => return Err(failure::internal(&err, lang)),
+    };
+    let warnings = view.warnings.iter().map(|w| stored_warning_json(w, lang)).collect();
+    body.insert("warnings".into(), Json::Array(warnings));
+    Ok(body)
+}
+
+/// A write's answer: the registration now, with the warnings of this write, and its ETag.
+fn saved_response(saved: &Saved, status: StatusCode, lang: Lang) -> Result<Response, Problem> {
+    let mut body = view_json(&saved.registration, lang)?;
+    body.insert(
+        "warnings".into(),
+        Json::Array(saved.warnings.iter().map(|f| finding_json(f, lang)).collect()),
+    );
+    Ok(with_etag(
+        (status, axum::Json(body)).into_response(),
+        saved.registration.version,
+    ))
+}
+
+fn with_etag(mut response: Response, version: i64) -> Response {
+    if let Ok(value) = crate::etag(version).parse() {
+        response.headers_mut().insert(ETAG, value);
+    }
+    response
+}
+
+fn version_json(version: &Version, lang: Lang) -> Json {
+    json!({
+        "version": version.version,
+        "status": status_name(version.status),
+        "hospital": version.hospital,
+        "changed_by": version.changed_by,
+        "changed_at": version.changed_at.to_string(),
+        "reason": version.reason,
+        "changes": version.changes,
+        "warnings": version.warnings.iter().map(|w| stored_warning_json(w, lang)).collect::<Vec<_>>(),
+    })
+}

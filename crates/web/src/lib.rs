@@ -1,0 +1,89 @@
+//! The HTTP edge of kvalreg: the JSON API under /api/v1 and the server-rendered pages, on top
+//! of the write path in kvalreg-app. Handlers translate HTTP to platform calls and platform
+//! refusals to RFC 9457 problem details; they hold no register logic of their own.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use kvalreg_app::Platform;
+
+mod api;
+mod body;
+mod extract;
+mod failure;
+mod html;
+mod lang;
+mod page;
+mod problem;
+
+/// How the web edge presents itself.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WebOptions {
+    /// The data is synthetic: every page says so.
+    pub demo: bool,
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+struct AppState {
+    platform: Arc<Platform>,
+    options: WebOptions,
+}
+
+/// The whole application: API, pages, static files and the health check.
+pub fn router(platform: Arc<Platform>, options: WebOptions) -> Router {
+    let state = AppState { platform, options };
+    Router::new()
+        .nest("/api/v1", api::router())
+        .merge(page::router())
+        .fallback(page::not_found)
+        .method_not_allowed_fallback(page::method_not_allowed)
+        .layer(axum::middleware::from_fn(body::buffer))
+        .layer(DefaultBodyLimit::max(body::LIMIT))
+        .with_state(state)
+}
+
+/// Serves until Ctrl-C or SIGTERM, then lets requests in flight finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    platform: Arc<Platform>,
+    options: WebOptions,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(platform, options))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::warn!("cannot listen for Ctrl-C: {err}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::warn!("cannot listen for SIGTERM: {err}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// The ETag of a registration version: `"<version>"`.
+fn etag(version: i64) -> String {
+    format!("\"{version}\"")
+}

@@ -1,0 +1,9 @@
+//! HTTP tests of kvalreg-web: the real router on a real port against a real database.
+
+mod documents;
+mod flow;
+mod listing;
+mod pages;
+mod refusals;
+mod server;
+mod validation;
