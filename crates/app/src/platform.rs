@@ -114,17 +114,22 @@ impl Platform {
         status: Status,
         ctx: &Context,
     ) -> Result<(Record, Vec<Finding>), Vec<Finding>> {
-        let record = register.parse_document(doc, ctx)?;
-        let mut findings = register.validate(&record, stage_of(status), ctx);
+        let (record, mut unreadable) = register.read_document(doc, ctx);
+        let findings = register.validate(&record, stage_of(status), ctx);
+        // A field that could not be read is reported once, by its reading problem.
+        let read_failed = |field: &str| unreadable.iter().any(|f| f.field == field);
+        let mut errors: Vec<Finding> = findings.errors.into_iter().filter(|f| !read_failed(&f.field)).collect();
         if !record.contains_key(&register.unit_variable)
-            && !findings.errors.iter().any(|f| f.field == register.unit_variable)
+            && !read_failed(&register.unit_variable)
+            && !errors.iter().any(|f| f.field == register.unit_variable)
         {
-            findings.errors.push(unit_required(register));
+            errors.push(unit_required(register));
         }
-        if findings.errors.is_empty() {
+        unreadable.append(&mut errors);
+        if unreadable.is_empty() {
             Ok((record, findings.warnings))
         } else {
-            Err(findings.errors)
+            Err(unreadable)
         }
     }
 

@@ -20,6 +20,13 @@ impl Register {
     /// invalid national ids (the id rule that failed). JSON null and empty strings are
     /// missing values.
     pub fn parse_document(&self, doc: &Map<String, Json>, ctx: &Context) -> Result<Record, Vec<Finding>> {
+        let (record, findings) = self.read_document(doc, ctx);
+        if findings.is_empty() { Ok(record) } else { Err(findings) }
+    }
+
+    /// Reads every value it can and reports every field it cannot, so a caller can
+    /// validate the readable rest and tell the user about all failing fields at once.
+    pub fn read_document(&self, doc: &Map<String, Json>, ctx: &Context) -> (Record, Vec<Finding>) {
         let mut record = Record::new();
         let mut findings = Vec::new();
         for (field, json) in doc {
@@ -40,7 +47,7 @@ impl Register {
                 Err(finding) => findings.push(finding),
             }
         }
-        if findings.is_empty() { Ok(record) } else { Err(findings) }
+        (record, findings)
     }
 
     fn read_value(&self, variable: &Variable, json: &Json, ctx: &Context) -> Result<Option<Value>, Finding> {

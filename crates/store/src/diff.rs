@@ -28,8 +28,9 @@ pub(crate) fn changes(before: Option<Side<'_>>, after: Side<'_>) -> Vec<FieldCha
             after: Some(status_json(after.status)),
         });
     }
+    // A document that carries its hospital as a field reports the change there, once.
     let old_hospital = before.map(|b| b.hospital);
-    if old_hospital != Some(after.hospital) {
+    if old_hospital != Some(after.hospital) && !after.data.contains_key("hospital") {
         out.push(FieldChange {
             field: "hospital".to_owned(),
             before: old_hospital.map(|h| Json::String(h.to_owned())),
@@ -164,6 +165,21 @@ mod tests {
                 change("hospital", Some(json!("H1")), Some(json!("H2"))),
             ]
         );
+    }
+
+    #[test]
+    fn a_hospital_field_in_the_document_is_listed_once() {
+        let data = map(json!({"hospital": "H1", "ivt": true}));
+        let listed = changes(
+            None,
+            Side {
+                status: Status::Draft,
+                hospital: "H1",
+                data: &data,
+            },
+        );
+        let hospitals = listed.iter().filter(|c| c.field == "hospital").count();
+        assert_eq!(hospitals, 1, "{listed:?}");
     }
 
     #[test]

@@ -124,6 +124,14 @@ fn unknown_fields_and_wrong_types_are_refused() {
         assert!(has(&pairs, field, "type"), "{field}: {problem}");
     }
 
+    let mut doc = documents::draft(8, "UNN-TRO", "2024-03-10");
+    doc["nihss_admission"] = json!("ten");
+    doc["mrs_discharge"] = json!(9);
+    let problem = server.post(REGISTRATIONS).json(&doc).send().problem(422);
+    let pairs = field_rules(&problem);
+    assert!(has(&pairs, "nihss_admission", "type"), "{problem}");
+    assert!(has(&pairs, "mrs_discharge", "hard_range"), "{problem}");
+
     let mut doc = documents::draft(6, "UNN-TRO", "2024-03-10");
     doc["status"] = json!("locked");
     let problem = server.post(REGISTRATIONS).json(&doc).send().problem(422);
