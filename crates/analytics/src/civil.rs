@@ -11,7 +11,12 @@ pub fn day_number(date: Date) -> i32 {
 /// The calendar date of a day number, or `None` outside the years jiff knows (-9999..=9999).
 pub fn date_of_day(day: i32) -> Option<Date> {
     let (year, month, day) = civil_from_days(day);
-    Date::new(i16::try_from(year).ok()?, i8::try_from(month).ok()?, i8::try_from(day).ok()?).ok()
+    Date::new(
+        i16::try_from(year).ok()?,
+        i8::try_from(month).ok()?,
+        i8::try_from(day).ok()?,
+    )
+    .ok()
 }
 
 /// Days since 1970-01-01 of year-month-day: the era-based method (400-year cycles of
@@ -35,7 +40,11 @@ pub fn civil_from_days(days: i32) -> (i32, i32, i32) {
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     let month_from_march = (5 * day_of_year + 2) / 153;
     let day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
-    let month = if month_from_march < 10 { month_from_march + 3 } else { month_from_march - 9 };
+    let month = if month_from_march < 10 {
+        month_from_march + 3
+    } else {
+        month_from_march - 9
+    };
     let year = year_of_era + era * 400 + i64::from(month <= 2);
     // A day number is an i32, so the year is far inside i32.
     (year as i32, month as i32, day as i32)
@@ -76,7 +85,11 @@ mod tests {
         for &a in &days {
             for &b in &days {
                 let (da, db) = (date_of_day(a).expect("date"), date_of_day(b).expect("date"));
-                assert_eq!(years_between(a, b), kvalreg_core::time::years_between(da, db), "{da} {db}");
+                assert_eq!(
+                    years_between(a, b),
+                    kvalreg_core::time::years_between(da, db),
+                    "{da} {db}"
+                );
             }
         }
     }

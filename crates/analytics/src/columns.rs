@@ -20,7 +20,12 @@ use crate::vector::{Dictionary, Moments, Strings, Vector};
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ColumnError {
     #[error("registration {row}: `{variable}` holds a {found} value, but the variable is {expected}")]
-    WrongType { row: usize, variable: String, expected: &'static str, found: &'static str },
+    WrongType {
+        row: usize,
+        variable: String,
+        expected: &'static str,
+        found: &'static str,
+    },
     #[error("`{variable}` has more distinct values than a column can hold (4,294,967,295)")]
     TooManyValues { variable: String },
 }
@@ -66,7 +71,11 @@ impl Columns {
     /// Adds (or replaces) a column. It must have one slot per registration.
     pub fn insert(&mut self, name: &str, column: Vector) -> Result<(), String> {
         if column.len() != self.len {
-            return Err(format!("the column `{name}` has {} values, not {}", column.len(), self.len));
+            return Err(format!(
+                "the column `{name}` has {} values, not {}",
+                column.len(),
+                self.len
+            ));
         }
         self.columns.insert(name.to_string(), column);
         Ok(())
@@ -107,11 +116,17 @@ pub struct ColumnsBuilder {
 impl ColumnsBuilder {
     /// Columns for the given variables.
     pub fn new(variables: impl IntoIterator<Item = (String, VarType)>) -> ColumnsBuilder {
-        let mut variables: Vec<(String, ColumnBuilder)> =
-            variables.into_iter().map(|(name, var_type)| (name, ColumnBuilder::new(var_type))).collect();
+        let mut variables: Vec<(String, ColumnBuilder)> = variables
+            .into_iter()
+            .map(|(name, var_type)| (name, ColumnBuilder::new(var_type)))
+            .collect();
         variables.sort_by(|a, b| a.0.cmp(&b.0));
         variables.dedup_by(|a, b| a.0 == b.0);
-        ColumnsBuilder { variables, len: 0, calendar: OsloCalendar::new() }
+        ColumnsBuilder {
+            variables,
+            len: 0,
+            calendar: OsloCalendar::new(),
+        }
     }
 
     /// Columns for every entered variable of a register.
@@ -134,12 +149,14 @@ impl ColumnsBuilder {
                 _ => None,
             };
             if let Some(value) = value {
-                builder.check(value).map_err(|(expected, found)| ColumnError::WrongType {
-                    row,
-                    variable: name.clone(),
-                    expected,
-                    found,
-                })?;
+                builder
+                    .check(value)
+                    .map_err(|(expected, found)| ColumnError::WrongType {
+                        row,
+                        variable: name.clone(),
+                        expected,
+                        found,
+                    })?;
             }
             values.push(value);
         }
@@ -161,18 +178,41 @@ impl ColumnsBuilder {
     }
 
     pub fn finish(self) -> Columns {
-        let columns = self.variables.into_iter().map(|(name, builder)| (name, builder.finish())).collect();
+        let columns = self
+            .variables
+            .into_iter()
+            .map(|(name, builder)| (name, builder.finish()))
+            .collect();
         Columns { len: self.len, columns }
     }
 }
 
 /// The values of one variable so far.
 enum ColumnBuilder {
-    Bool { values: BooleanBufferBuilder, nulls: NullBufferBuilder },
-    Int { values: Vec<i64>, nulls: NullBufferBuilder },
-    Date { values: Vec<i32>, nulls: NullBufferBuilder },
-    Moment { seconds: Vec<i64>, seconds_nulls: NullBufferBuilder, nanos: Vec<i32>, dates: Vec<i32>, date_nulls: NullBufferBuilder },
-    Str { keys: Vec<u32>, nulls: NullBufferBuilder, dictionary: Dictionary },
+    Bool {
+        values: BooleanBufferBuilder,
+        nulls: NullBufferBuilder,
+    },
+    Int {
+        values: Vec<i64>,
+        nulls: NullBufferBuilder,
+    },
+    Date {
+        values: Vec<i32>,
+        nulls: NullBufferBuilder,
+    },
+    Moment {
+        seconds: Vec<i64>,
+        seconds_nulls: NullBufferBuilder,
+        nanos: Vec<i32>,
+        dates: Vec<i32>,
+        date_nulls: NullBufferBuilder,
+    },
+    Str {
+        keys: Vec<u32>,
+        nulls: NullBufferBuilder,
+        dictionary: Dictionary,
+    },
 }
 
 fn value_kind(value: &Value) -> &'static str {
@@ -191,9 +231,18 @@ impl ColumnBuilder {
     fn new(var_type: VarType) -> ColumnBuilder {
         let nulls = || NullBufferBuilder::new(0);
         match var_type {
-            VarType::Bool => ColumnBuilder::Bool { values: BooleanBufferBuilder::new(0), nulls: nulls() },
-            VarType::Int => ColumnBuilder::Int { values: Vec::new(), nulls: nulls() },
-            VarType::Date => ColumnBuilder::Date { values: Vec::new(), nulls: nulls() },
+            VarType::Bool => ColumnBuilder::Bool {
+                values: BooleanBufferBuilder::new(0),
+                nulls: nulls(),
+            },
+            VarType::Int => ColumnBuilder::Int {
+                values: Vec::new(),
+                nulls: nulls(),
+            },
+            VarType::Date => ColumnBuilder::Date {
+                values: Vec::new(),
+                nulls: nulls(),
+            },
             VarType::Datetime => ColumnBuilder::Moment {
                 seconds: Vec::new(),
                 seconds_nulls: nulls(),
@@ -201,9 +250,11 @@ impl ColumnBuilder {
                 dates: Vec::new(),
                 date_nulls: nulls(),
             },
-            VarType::Code | VarType::Text => {
-                ColumnBuilder::Str { keys: Vec::new(), nulls: nulls(), dictionary: Dictionary::default() }
-            }
+            VarType::Code | VarType::Text => ColumnBuilder::Str {
+                keys: Vec::new(),
+                nulls: nulls(),
+                dictionary: Dictionary::default(),
+            },
         }
     }
 
@@ -228,7 +279,11 @@ impl ColumnBuilder {
                 | (ColumnBuilder::Moment { .. }, Value::Datetime(_))
                 | (ColumnBuilder::Str { .. }, Value::Code(_) | Value::Text(_))
         );
-        if fits { Ok(()) } else { Err((self.type_name(), value_kind(value))) }
+        if fits {
+            Ok(())
+        } else {
+            Err((self.type_name(), value_kind(value)))
+        }
     }
 
     /// Appends a checked value (`None`, or `Unknown`, is NULL). `Err` only when a string
@@ -257,7 +312,13 @@ impl ColumnBuilder {
                 values.push(v.unwrap_or(0));
                 nulls.append(v.is_some());
             }
-            ColumnBuilder::Moment { seconds, seconds_nulls, nanos, dates, date_nulls } => {
+            ColumnBuilder::Moment {
+                seconds,
+                seconds_nulls,
+                nanos,
+                dates,
+                date_nulls,
+            } => {
                 let (instant, date) = match value {
                     Some(Value::Datetime(Moment::At(ts))) => {
                         let (s, n) = split_instant(*ts);
@@ -273,7 +334,11 @@ impl ColumnBuilder {
                 dates.push(date.unwrap_or(0));
                 date_nulls.append(date.is_some());
             }
-            ColumnBuilder::Str { keys, nulls, dictionary } => {
+            ColumnBuilder::Str {
+                keys,
+                nulls,
+                dictionary,
+            } => {
                 let text = match value {
                     Some(Value::Code(s) | Value::Text(s)) => Some(s.as_str()),
                     _ => None,
@@ -291,24 +356,45 @@ impl ColumnBuilder {
 
     fn finish(self) -> Vector {
         match self {
-            ColumnBuilder::Bool { mut values, mut nulls } => Vector::Bool(BooleanArray::new(values.finish(), nulls.finish())),
-            ColumnBuilder::Int { values, mut nulls } => Vector::Int(Int64Array::new(ScalarBuffer::from(values), nulls.finish())),
-            ColumnBuilder::Date { values, mut nulls } => Vector::Date(Date32Array::new(ScalarBuffer::from(values), nulls.finish())),
-            ColumnBuilder::Moment { seconds, mut seconds_nulls, nanos, dates, mut date_nulls } => {
+            ColumnBuilder::Bool { mut values, mut nulls } => {
+                Vector::Bool(BooleanArray::new(values.finish(), nulls.finish()))
+            }
+            ColumnBuilder::Int { values, mut nulls } => Vector::Int(Int64Array::new(exact(values), nulls.finish())),
+            ColumnBuilder::Date { values, mut nulls } => Vector::Date(Date32Array::new(exact(values), nulls.finish())),
+            ColumnBuilder::Moment {
+                seconds,
+                mut seconds_nulls,
+                nanos,
+                dates,
+                mut date_nulls,
+            } => {
                 let seconds_nulls = seconds_nulls.finish();
-                let nanos = nanos.iter().any(|&n| n != 0).then(|| Int32Array::new(ScalarBuffer::from(nanos), seconds_nulls.clone()));
+                let nanos = nanos
+                    .iter()
+                    .any(|&n| n != 0)
+                    .then(|| Int32Array::new(exact(nanos), seconds_nulls.clone()));
                 Vector::Moment(Moments {
-                    seconds: Int64Array::new(ScalarBuffer::from(seconds), seconds_nulls),
+                    seconds: Int64Array::new(exact(seconds), seconds_nulls),
                     nanos,
-                    date: Date32Array::new(ScalarBuffer::from(dates), date_nulls.finish()),
+                    date: Date32Array::new(exact(dates), date_nulls.finish()),
                 })
             }
-            ColumnBuilder::Str { keys, mut nulls, dictionary } => Vector::Str(Strings {
-                keys: UInt32Array::new(ScalarBuffer::from(keys), nulls.finish()),
+            ColumnBuilder::Str {
+                keys,
+                mut nulls,
+                dictionary,
+            } => Vector::Str(Strings {
+                keys: UInt32Array::new(exact(keys), nulls.finish()),
                 values: Arc::new(dictionary),
             }),
         }
     }
+}
+
+/// A buffer holding exactly the values, without the spare room a growing vector keeps.
+fn exact<T: arrow_buffer::ArrowNativeType>(mut values: Vec<T>) -> ScalarBuffer<T> {
+    values.shrink_to_fit();
+    ScalarBuffer::from(values)
 }
 
 /// Whole seconds (rounded down) and the nanoseconds past them, never negative.
@@ -326,15 +412,22 @@ pub fn join_instant(seconds: i64, nanos: i32) -> Option<Timestamp> {
 }
 
 /// Europe/Oslo dates of instants. The UTC offset of Europe/Oslo only changes on whole UTC
-/// hours, so the offset is remembered per hour once checked at both ends of the hour.
+/// hours, so the offset is remembered per hour once checked at both ends of the hour, in a
+/// table indexed by the hour (the last hour seen in each slot).
 struct OsloCalendar {
     zone: Option<TimeZone>,
-    offsets: HashMap<i64, i64>,
+    offsets: Vec<(i64, i64)>,
 }
+
+/// Slots of the hour table: about fifteen years of hours (2 MiB while building).
+const HOUR_SLOTS: usize = 1 << 17;
 
 impl OsloCalendar {
     fn new() -> OsloCalendar {
-        OsloCalendar { zone: TimeZone::get(kvalreg_core::time::ZONE).ok(), offsets: HashMap::new() }
+        OsloCalendar {
+            zone: TimeZone::get(kvalreg_core::time::ZONE).ok(),
+            offsets: vec![(i64::MIN, 0); HOUR_SLOTS],
+        }
     }
 
     fn day_of(&mut self, ts: Timestamp) -> i32 {
@@ -342,13 +435,20 @@ impl OsloCalendar {
         let Some(zone) = &self.zone else { return exact(ts) };
         let (seconds, _) = split_instant(ts);
         let hour = seconds.div_euclid(3600);
-        let offset = match self.offsets.get(&hour) {
-            Some(offset) => Some(*offset),
-            None => {
-                let at = |s: i64| Timestamp::from_second(s).ok().map(|t| i64::from(zone.to_offset(t).seconds()));
+        let slot = hour.rem_euclid(HOUR_SLOTS as i64) as usize;
+        let offset = match self.offsets.get(slot) {
+            Some(&(seen, offset)) if seen == hour => Some(offset),
+            _ => {
+                let at = |s: i64| {
+                    Timestamp::from_second(s)
+                        .ok()
+                        .map(|t| i64::from(zone.to_offset(t).seconds()))
+                };
                 match (at(hour * 3600), at(hour * 3600 + 3599)) {
                     (Some(start), Some(end)) if start == end => {
-                        self.offsets.insert(hour, start);
+                        if let Some(entry) = self.offsets.get_mut(slot) {
+                            *entry = (hour, start);
+                        }
                         Some(start)
                     }
                     _ => None,
@@ -368,7 +468,11 @@ mod tests {
 
     #[test]
     fn instants_split_and_join() {
-        for text in ["2024-03-31T01:10:00Z", "1969-12-31T23:59:59.25Z", "2024-10-27T00:59:59.999999999Z"] {
+        for text in [
+            "2024-03-31T01:10:00Z",
+            "1969-12-31T23:59:59.25Z",
+            "2024-10-27T00:59:59.999999999Z",
+        ] {
             let ts: Timestamp = text.parse().expect("instant");
             let (s, n) = split_instant(ts);
             assert!((0..1_000_000_000).contains(&n));

@@ -4,11 +4,12 @@
 //! documented in docs/indicators.md.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use arrow_array::Array;
 use arrow_buffer::BooleanBuffer;
 use jiff::civil::Date;
-use kvalreg_core::definition::{Indicator, IndicatorKind, REPORT_DATE, Register};
+use kvalreg_core::definition::{Expression, Indicator, IndicatorKind, REPORT_DATE, Register};
 use kvalreg_core::expr::{self, Expr, ExprType};
 use kvalreg_core::time::format_date;
 use kvalreg_core::value::{Value, VarType};
@@ -36,7 +37,11 @@ pub struct Query {
 
 impl Query {
     pub fn new(as_of: Date, granularity: Granularity) -> Query {
-        Query { as_of, granularity, filter: None }
+        Query {
+            as_of,
+            granularity,
+            filter: None,
+        }
     }
 }
 
@@ -44,10 +49,19 @@ impl Query {
 /// derived, and `report_date`).
 pub fn check_filter(register: &Register, text: &str) -> Result<Expr, String> {
     let parsed = expr::parse(text).map_err(|e| e.message)?;
-    let types = |name: &str| if name == REPORT_DATE { Some(VarType::Date) } else { register.type_of(name) };
+    let types = |name: &str| {
+        if name == REPORT_DATE {
+            Some(VarType::Date)
+        } else {
+            register.type_of(name)
+        }
+    };
     match parsed.check(&types).map_err(|e| e.message)? {
         ExprType::Of(VarType::Bool) | ExprType::Null => Ok(parsed),
-        ExprType::Of(other) => Err(format!("the filter `{text}` must be a condition, but is {}", other.name())),
+        ExprType::Of(other) => Err(format!(
+            "the filter `{text}` must be a condition, but is {}",
+            other.name()
+        )),
     }
 }
 
@@ -58,12 +72,27 @@ pub fn check_filter(register: &Register, text: &str) -> Result<Expr, String> {
 pub fn compute(register: &Register, columns: &Columns, units: &Units, query: &Query) -> Report {
     let frame = Frame::new(register, columns, query);
     let parameters = Parameters::default().with(REPORT_DATE, Value::Date(query.as_of));
-    let mut cache = Cache { masks: HashMap::new(), units: HashMap::new() };
+    let mut cache = Cache {
+        masks: HashMap::new(),
+        groups: HashMap::new(),
+        from: HashMap::new(),
+    };
     let mut results = Vec::new();
     for indicator in &register.indicators {
-        results.extend(indicator_results(indicator, columns, units, &frame, &parameters, &mut cache));
+        results.extend(indicator_results(
+            indicator,
+            columns,
+            units,
+            &frame,
+            &parameters,
+            &mut cache,
+        ));
     }
-    Report { register: register.id.clone(), as_of: format_date(query.as_of), results }
+    Report {
+        register: register.id.clone(),
+        as_of: format_date(query.as_of),
+        results,
+    }
 }
 
 /// What every indicator of one query shares: which rows count at all, and each row's period.
@@ -97,68 +126,123 @@ impl Frame {
             let parameters = Parameters::default().with(REPORT_DATE, Value::Date(query.as_of));
             counted = &counted & &evaluate(filter, columns, &parameters).true_mask();
         }
-        let periods: Vec<i32> = days.iter().map(|&d| query.granularity.period_of(d)).collect();
-        let (first, last) = counted
+        // Periods through a table of the days that occur, so the calendar is worked out
+        // once per day rather than once per registration.
+        let (first_day, last_day) = counted
             .set_indices()
-            .map(|i| periods[i])
-            .fold((i32::MAX, i32::MIN), |(lo, hi), p| (lo.min(p), hi.max(p)));
-        let first_period = if first <= last { first } else { 0 };
-        let period = periods.iter().map(|&p| u32::try_from(p - first_period).unwrap_or(0)).collect();
-        let count = if first <= last { usize::try_from(last - first).unwrap_or(0) + 1 } else { 0 };
-        Frame { granularity: query.granularity, counted, days, period, first_period, periods: count }
+            .map(|i| days[i])
+            .fold((i32::MAX, i32::MIN), |(lo, hi), d| (lo.min(d), hi.max(d)));
+        let (first_period, count, period) = if first_day <= last_day {
+            let first_period = query.granularity.period_of(first_day);
+            let last_period = query.granularity.period_of(last_day);
+            let table: Vec<u32> = (first_day..=last_day)
+                .map(|d| u32::try_from(query.granularity.period_of(d) - first_period).unwrap_or(0))
+                .collect();
+            let period = days
+                .iter()
+                .map(|&d| {
+                    usize::try_from(d.wrapping_sub(first_day))
+                        .ok()
+                        .and_then(|i| table.get(i))
+                        .copied()
+                        .unwrap_or(0)
+                })
+                .collect();
+            (
+                first_period,
+                usize::try_from(last_period - first_period).unwrap_or(0) + 1,
+                period,
+            )
+        } else {
+            (0, 0, vec![0; len])
+        };
+        Frame {
+            granularity: query.granularity,
+            counted,
+            days,
+            period,
+            first_period,
+            periods: count,
+        }
     }
 
     fn label(&self, offset: usize) -> String {
-        self.granularity.label(self.first_period + i32::try_from(offset).unwrap_or(0))
+        self.granularity
+            .label(self.first_period + i32::try_from(offset).unwrap_or(0))
     }
 }
 
-/// Evaluated denominators and units, by expression text: indicators often share them.
+/// What indicators often share, worked out once: denominators and unit groups by
+/// expression text, and the counted rows from each `valid_from`.
 struct Cache {
     masks: HashMap<String, BooleanBuffer>,
-    units: HashMap<String, std::sync::Arc<Vec<u32>>>,
+    groups: HashMap<String, Arc<Vec<u32>>>,
+    from: HashMap<i32, BooleanBuffer>,
 }
 
 impl Cache {
     fn mask(&mut self, expr: &Expr, text: &str, columns: &Columns, parameters: &Parameters) -> BooleanBuffer {
-        self.masks.entry(text.to_string()).or_insert_with(|| evaluate(expr, columns, parameters).true_mask()).clone()
+        self.masks
+            .entry(text.to_string())
+            .or_insert_with(|| evaluate(expr, columns, parameters).true_mask())
+            .clone()
     }
 
-    /// Each row's hospital position in `units`, or `hospitals().len()` when its unit is
-    /// NULL or not a known hospital (such a row counts for the nation only).
-    fn units(
+    /// The counted rows whose period date is on or after `valid_from`.
+    fn counted_from(&mut self, frame: &Frame, valid_from: i32) -> BooleanBuffer {
+        self.from
+            .entry(valid_from)
+            .or_insert_with(|| {
+                &frame.counted & &BooleanBuffer::collect_bool(frame.days.len(), |i| frame.days[i] >= valid_from)
+            })
+            .clone()
+    }
+
+    /// Each row's cell: its unit's position in `units` (or, when the unit is NULL or not a
+    /// known hospital, the last slot, which counts for the nation only), times the number
+    /// of periods, plus its period.
+    fn groups(
         &mut self,
-        expr: &Expr,
-        text: &str,
+        unit: &Expression,
         columns: &Columns,
         parameters: &Parameters,
         units: &Units,
-    ) -> std::sync::Arc<Vec<u32>> {
+        frame: &Frame,
+    ) -> Arc<Vec<u32>> {
         let unknown = u32::try_from(units.hospitals().len()).unwrap_or(u32::MAX);
-        self.units
-            .entry(text.to_string())
+        let periods = u32::try_from(frame.periods).unwrap_or(u32::MAX);
+        let cell = |slot: u32, row: usize| slot.saturating_mul(periods).saturating_add(frame.period[row]);
+        self.groups
+            .entry(unit.text.clone())
             .or_insert_with(|| {
-                let positions = match evaluate(expr, columns, parameters) {
+                let groups = match evaluate(&unit.expr, columns, parameters) {
                     Vector::Str(strings) => {
-                        let of_key: Vec<u32> = strings
+                        let slot_of_key: Vec<u32> = strings
                             .values
                             .values()
                             .iter()
-                            .map(|code| units.position(code).and_then(|p| u32::try_from(p).ok()).unwrap_or(unknown))
+                            .map(|code| {
+                                units
+                                    .position(code)
+                                    .and_then(|p| u32::try_from(p).ok())
+                                    .unwrap_or(unknown)
+                            })
                             .collect();
-                        (0..strings.keys.len())
+                        let keys = strings.keys.values();
+                        (0..keys.len())
                             .map(|row| {
-                                if strings.keys.is_valid(row) {
-                                    of_key.get(strings.keys.value(row) as usize).copied().unwrap_or(unknown)
+                                let slot = if strings.keys.is_valid(row) {
+                                    slot_of_key.get(keys[row] as usize).copied().unwrap_or(unknown)
                                 } else {
                                     unknown
-                                }
+                                };
+                                cell(slot, row)
                             })
                             .collect()
                     }
-                    other => vec![unknown; other.len()],
+                    other => (0..other.len()).map(|row| cell(unknown, row)).collect(),
                 };
-                std::sync::Arc::new(positions)
+                Arc::new(groups)
             })
             .clone()
     }
@@ -211,21 +295,26 @@ fn indicator_results(
     cache: &mut Cache,
 ) -> Vec<IndicatorResult> {
     let len = columns.len();
-    let valid_from = civil::day_number(indicator.valid_from);
-    let in_time = BooleanBuffer::collect_bool(len, |i| frame.days[i] >= valid_from);
-    let denominator = cache.mask(&indicator.denominator.expr, &indicator.denominator.text, columns, parameters);
-    let rows = &(&frame.counted & &in_time) & &denominator;
-    let unit_of = cache.units(&indicator.unit.expr, &indicator.unit.text, columns, parameters, units);
+    let counted = cache.counted_from(frame, civil::day_number(indicator.valid_from));
+    let denominator = cache.mask(
+        &indicator.denominator.expr,
+        &indicator.denominator.text,
+        columns,
+        parameters,
+    );
+    let rows = &counted & &denominator;
+    let groups = cache.groups(&indicator.unit, columns, parameters, units, frame);
     let slots = units.hospitals().len() + 1;
-    let group = |row: usize| unit_of[row] as usize * frame.periods + frame.period[row] as usize;
+    let group = |row: usize| groups[row] as usize;
     match &indicator.kind {
         IndicatorKind::Proportion { numerator } => {
             let numerator = evaluate(&numerator.expr, columns, parameters).true_mask();
             let mut cells = vec![Counts::default(); slots * frame.periods];
             for row in rows.set_indices() {
-                let cell = &mut cells[group(row)];
-                cell.denominator += 1;
-                cell.numerator += u64::from(numerator.value(row));
+                if let Some(cell) = cells.get_mut(group(row)) {
+                    cell.denominator += 1;
+                    cell.numerator += u64::from(numerator.value(row));
+                }
             }
             emit(indicator, units, frame, &cells, proportion)
         }
@@ -234,7 +323,9 @@ fn indicator_results(
             if let Vector::Int(values) = evaluate(&value.expr, columns, parameters) {
                 let rows = &rows & &validity(values.nulls(), len);
                 for row in rows.set_indices() {
-                    cells[group(row)].0.push(values.value(row));
+                    if let Some(cell) = cells.get_mut(group(row)) {
+                        cell.0.push(values.value(row));
+                    }
                 }
             }
             emit(indicator, units, frame, &cells, median)
@@ -264,7 +355,12 @@ fn median(cell: &Values) -> Figures {
     let mut sorted = cell.0.clone();
     sorted.sort_unstable();
     let quartiles = stats::quartiles(&sorted);
-    Figures { numerator: None, value: quartiles.map(|q| q.median), ci: None, quartiles: quartiles.map(|q| (q.q1, q.q3)) }
+    Figures {
+        numerator: None,
+        value: quartiles.map(|q| q.median),
+        ci: None,
+        quartiles: quartiles.map(|q| (q.q1, q.q3)),
+    }
 }
 
 /// Hospital cells rolled up to trusts, regions and the nation, each turned into results.
@@ -281,22 +377,45 @@ fn emit<C: Cell>(
     let regions = roll_up(hospital_cells, periods, units.regions().len(), |h| units.region_of(h));
     let nation = roll_up(hospital_cells, periods, 1, |_| Some(0));
     let levels: [(UnitLevel, Vec<&str>, &[C]); 4] = [
-        (UnitLevel::Hospital, units.hospitals().iter().map(|h| h.code.as_str()).collect(), &hospital_cells[..hospitals * periods]),
-        (UnitLevel::Trust, units.trusts().iter().map(String::as_str).collect(), &trusts),
-        (UnitLevel::Region, units.regions().iter().map(String::as_str).collect(), &regions),
+        (
+            UnitLevel::Hospital,
+            units.hospitals().iter().map(|h| h.code.as_str()).collect(),
+            &hospital_cells[..hospitals * periods],
+        ),
+        (
+            UnitLevel::Trust,
+            units.trusts().iter().map(String::as_str).collect(),
+            &trusts,
+        ),
+        (
+            UnitLevel::Region,
+            units.regions().iter().map(String::as_str).collect(),
+            &regions,
+        ),
         (UnitLevel::Nation, vec![units.nation()], &nation),
     ];
     let mut results = Vec::new();
     for (level_of_unit, names, cells) in levels {
         for (u, name) in names.iter().enumerate() {
             for p in 0..periods {
-                let Some(cell) = cells.get(u * periods + p) else { continue };
+                let Some(cell) = cells.get(u * periods + p) else {
+                    continue;
+                };
                 let denominator = cell.denominator();
                 if denominator == 0 {
                     continue;
                 }
                 let low_n = denominator < indicator.minimum_denominator;
-                let f = if low_n { Figures { numerator: None, value: None, ci: None, quartiles: None } } else { figures(cell) };
+                let f = if low_n {
+                    Figures {
+                        numerator: None,
+                        value: None,
+                        ci: None,
+                        quartiles: None,
+                    }
+                } else {
+                    figures(cell)
+                };
                 results.push(IndicatorResult {
                     indicator: indicator.id.clone(),
                     level_of_unit,
@@ -309,7 +428,11 @@ fn emit<C: Cell>(
                     ci_high: f.ci.map(|c| c.1),
                     q1: f.quartiles.map(|q| q.0),
                     q3: f.quartiles.map(|q| q.1),
-                    level: indicator.levels.as_ref().zip(f.value).map(|(levels, v)| levels.level(v)),
+                    level: indicator
+                        .levels
+                        .as_ref()
+                        .zip(f.value)
+                        .map(|(levels, v)| levels.level(v)),
                     low_n,
                 });
             }

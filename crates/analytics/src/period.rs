@@ -52,12 +52,24 @@ mod tests {
     fn periods_and_labels() {
         let day = civil::day_number(date(2024, 3, 31));
         assert_eq!(Granularity::Year.label(Granularity::Year.period_of(day)), "2024");
-        assert_eq!(Granularity::Quarter.label(Granularity::Quarter.period_of(day)), "2024-Q1");
+        assert_eq!(
+            Granularity::Quarter.label(Granularity::Quarter.period_of(day)),
+            "2024-Q1"
+        );
         assert_eq!(Granularity::Month.label(Granularity::Month.period_of(day)), "2024-03");
         let next = civil::day_number(date(2024, 4, 1));
-        assert_eq!(Granularity::Quarter.period_of(next), Granularity::Quarter.period_of(day) + 1);
+        assert_eq!(
+            Granularity::Quarter.period_of(next),
+            Granularity::Quarter.period_of(day) + 1
+        );
         let december = civil::day_number(date(2023, 12, 31));
-        assert_eq!(Granularity::Month.period_of(december) + 4, Granularity::Month.period_of(next));
-        assert_eq!(Granularity::Quarter.label(Granularity::Quarter.period_of(december)), "2023-Q4");
+        assert_eq!(
+            Granularity::Month.period_of(december) + 4,
+            Granularity::Month.period_of(next)
+        );
+        assert_eq!(
+            Granularity::Quarter.label(Granularity::Quarter.period_of(december)),
+            "2023-Q4"
+        );
     }
 }

@@ -47,7 +47,11 @@ pub struct Quartiles {
 
 /// The quartiles of values sorted ascending (type 7, see [`quantile`]).
 pub fn quartiles(sorted: &[i64]) -> Option<Quartiles> {
-    Some(Quartiles { q1: quantile(sorted, 0.25)?, median: quantile(sorted, 0.5)?, q3: quantile(sorted, 0.75)? })
+    Some(Quartiles {
+        q1: quantile(sorted, 0.25)?,
+        median: quantile(sorted, 0.5)?,
+        q3: quantile(sorted, 0.75)?,
+    })
 }
 
 /// Control limits of a funnel plot at one denominator.
@@ -97,7 +101,10 @@ mod tests {
             (29, 29, 0.8830, 1.0),
         ] {
             let (l, h) = wilson(x, n, Z_95).expect("an interval");
-            assert!(close(l, low, 5e-5) && close(h, high, 5e-5), "{x}/{n}: ({l}, {h}) vs ({low}, {high})");
+            assert!(
+                close(l, low, 5e-5) && close(h, high, 5e-5),
+                "{x}/{n}: ({l}, {h}) vs ({low}, {high})"
+            );
         }
         assert_eq!(wilson(0, 0, Z_95), None);
         assert_eq!(wilson(3, 2, Z_95), None);
@@ -113,9 +120,30 @@ mod tests {
     #[test]
     fn quantiles_interpolate_linearly() {
         let values: Vec<i64> = (1..=10).collect();
-        assert_eq!(quartiles(&values), Some(Quartiles { q1: 3.25, median: 5.5, q3: 7.75 }));
-        assert_eq!(quartiles(&[7]), Some(Quartiles { q1: 7.0, median: 7.0, q3: 7.0 }));
-        assert_eq!(quartiles(&[10, 20]), Some(Quartiles { q1: 12.5, median: 15.0, q3: 17.5 }));
+        assert_eq!(
+            quartiles(&values),
+            Some(Quartiles {
+                q1: 3.25,
+                median: 5.5,
+                q3: 7.75
+            })
+        );
+        assert_eq!(
+            quartiles(&[7]),
+            Some(Quartiles {
+                q1: 7.0,
+                median: 7.0,
+                q3: 7.0
+            })
+        );
+        assert_eq!(
+            quartiles(&[10, 20]),
+            Some(Quartiles {
+                q1: 12.5,
+                median: 15.0,
+                q3: 17.5
+            })
+        );
         assert_eq!(quantile(&[1, 2, 3, 4, 5], 0.5), Some(3.0));
         assert_eq!(quantile(&[-5, 0, 5, 100], 1.0), Some(100.0));
         assert_eq!(quantile(&[], 0.5), None);

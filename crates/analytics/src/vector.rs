@@ -4,9 +4,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use arrow_array::{Array, BooleanArray, Date32Array, Int32Array, Int64Array, StringArray, UInt32Array};
+use arrow_array::{Array, BooleanArray, Date32Array, Int32Array, Int64Array, UInt32Array};
 use arrow_buffer::{BooleanBuffer, NullBuffer, ScalarBuffer};
-use jiff::Timestamp;
 use kvalreg_core::value::{Moment, Value};
 
 use crate::civil;
@@ -65,10 +64,6 @@ impl Dictionary {
         Some(key)
     }
 
-    pub fn key(&self, value: &str) -> Option<u32> {
-        self.index.get(value).copied()
-    }
-
     pub fn get(&self, key: u32) -> Option<&str> {
         self.values.get(key as usize).map(String::as_str)
     }
@@ -90,11 +85,6 @@ impl Dictionary {
         let text: usize = self.values.iter().map(|v| v.capacity()).sum();
         text * 2 + self.values.capacity() * std::mem::size_of::<String>() * 2 + self.index.capacity() * 8
     }
-
-    /// The dictionary as an Arrow string array (key = position).
-    pub fn to_array(&self) -> StringArray {
-        StringArray::from_iter_values(self.values.iter())
-    }
 }
 
 impl Strings {
@@ -103,11 +93,17 @@ impl Strings {
         let mut dictionary = Dictionary::default();
         // A new dictionary has room for one value.
         let key = dictionary.intern(value).unwrap_or(0);
-        Strings { keys: UInt32Array::new(ScalarBuffer::from(vec![key; len]), None), values: Arc::new(dictionary) }
+        Strings {
+            keys: UInt32Array::new(ScalarBuffer::from(vec![key; len]), None),
+            values: Arc::new(dictionary),
+        }
     }
 
     pub fn get(&self, row: usize) -> Option<&str> {
-        self.keys.is_valid(row).then(|| self.values.get(self.keys.value(row))).flatten()
+        self.keys
+            .is_valid(row)
+            .then(|| self.values.get(self.keys.value(row)))
+            .flatten()
     }
 }
 
@@ -127,10 +123,13 @@ impl Moments {
     /// The moment in one row.
     pub fn get(&self, row: usize) -> Option<Moment> {
         if self.seconds.is_valid(row) {
-            let instant = Timestamp::new(self.seconds.value(row), self.nanos_at(row)).ok()?;
-            return Some(Moment::At(instant));
+            return crate::columns::join_instant(self.seconds.value(row), self.nanos_at(row)).map(Moment::At);
         }
-        self.date.is_valid(row).then(|| civil::date_of_day(self.date.value(row))).flatten().map(Moment::DateOnly)
+        self.date
+            .is_valid(row)
+            .then(|| civil::date_of_day(self.date.value(row)))
+            .flatten()
+            .map(Moment::DateOnly)
     }
 
     /// Bytes held by the arrays.
@@ -226,12 +225,6 @@ pub fn true_mask(array: &BooleanArray) -> BooleanBuffer {
         Some(nulls) => array.values() & nulls.inner(),
         None => array.values().clone(),
     }
-}
-
-/// A validity buffer from per-row flags, `None` when every row is valid.
-pub fn nulls_from(valid: Vec<bool>) -> Option<NullBuffer> {
-    let buffer = NullBuffer::new(BooleanBuffer::from(valid));
-    (buffer.null_count() > 0).then_some(buffer)
 }
 
 /// The validity of an array as a buffer of bits (all set when it has no NULL).

@@ -52,15 +52,22 @@ fn mod11(digits: &[u32], weights: &[u32]) -> Option<u32> {
 
 /// Synthetic Norwegian ids (check digits computed here), a Swedish-shaped id, and junk.
 fn national_ids() -> Vec<String> {
-    let mut ids: Vec<String> = ["150650123", "150650124", "290204125", "010190300", "311299401", "410150123"]
-        .iter()
-        .filter_map(|nine| {
-            let mut d: Vec<u32> = nine.chars().filter_map(|c| c.to_digit(10)).collect();
-            d.push(mod11(&d, &[3, 7, 6, 1, 8, 9, 4, 5, 2])?);
-            d.push(mod11(&d, &[5, 4, 3, 2, 7, 6, 5, 4, 3, 2])?);
-            Some(d.iter().map(|x| x.to_string()).collect())
-        })
-        .collect();
+    let mut ids: Vec<String> = [
+        "150650123",
+        "150650124",
+        "290204125",
+        "010190300",
+        "311299401",
+        "410150123",
+    ]
+    .iter()
+    .filter_map(|nine| {
+        let mut d: Vec<u32> = nine.chars().filter_map(|c| c.to_digit(10)).collect();
+        d.push(mod11(&d, &[3, 7, 6, 1, 8, 9, 4, 5, 2])?);
+        d.push(mod11(&d, &[5, 4, 3, 2, 7, 6, 5, 4, 3, 2])?);
+        Some(d.iter().map(|x| x.to_string()).collect())
+    })
+    .collect();
     ids.extend(["195006151230".to_string(), "12345678901".to_string(), "x".to_string()]);
     ids
 }
@@ -84,10 +91,15 @@ fn int_value() -> impl Strategy<Value = i64> {
 
 /// A moment near one of the days: exact (to the minute, second or nanosecond) or date-only.
 fn moment() -> impl Strategy<Value = Moment> {
-    let exact = (select(days()), -1440i64..2880, prop_oneof![4 => Just(0i64), 1 => 0i64..60], prop_oneof![
-        4 => Just(0i32),
-        1 => 0i32..1_000_000_000
-    ])
+    let exact = (
+        select(days()),
+        -1440i64..2880,
+        prop_oneof![4 => Just(0i64), 1 => 0i64..60],
+        prop_oneof![
+            4 => Just(0i32),
+            1 => 0i32..1_000_000_000
+        ],
+    )
         .prop_filter_map("an instant", |(day, minutes, seconds, nanos)| {
             let midnight = day.to_zoned(jiff::tz::TimeZone::UTC).ok()?.timestamp();
             let second = midnight.as_second() + minutes * 60 + seconds;
@@ -100,7 +112,9 @@ fn value_of(var_type: VarType) -> BoxedStrategy<Value> {
     match var_type {
         VarType::Bool => any::<bool>().prop_map(Value::Bool).boxed(),
         VarType::Int => int_value().prop_map(Value::Int).boxed(),
-        VarType::Code => select(vec!["a", "b", "c"]).prop_map(|s| Value::Code(s.to_string())).boxed(),
+        VarType::Code => select(vec!["a", "b", "c"])
+            .prop_map(|s| Value::Code(s.to_string()))
+            .boxed(),
         VarType::Text => select(national_ids()).prop_map(Value::Text).boxed(),
         VarType::Date => select(days()).prop_map(Value::Date).boxed(),
         VarType::Datetime => moment().prop_map(Value::Datetime).boxed(),
@@ -147,7 +161,13 @@ fn lit(literal: Literal) -> BoxedStrategy<Expr> {
 fn leaf(t: T) -> BoxedStrategy<Expr> {
     let null = lit(Literal::Null);
     match t {
-        T::Bool => prop_oneof![var("b1"), var("b2"), any::<bool>().prop_map(|b| Expr::Literal(Literal::Bool(b))), null].boxed(),
+        T::Bool => prop_oneof![
+            var("b1"),
+            var("b2"),
+            any::<bool>().prop_map(|b| Expr::Literal(Literal::Bool(b))),
+            null
+        ]
+        .boxed(),
         T::Int => prop_oneof![
             3 => var("i1"),
             3 => var("i2"),
@@ -176,7 +196,11 @@ fn leaf(t: T) -> BoxedStrategy<Expr> {
 }
 
 fn binary(op: BinaryOp, left: Expr, right: Expr) -> Expr {
-    Expr::Binary { op, left: Box::new(left), right: Box::new(right) }
+    Expr::Binary {
+        op,
+        left: Box::new(left),
+        right: Box::new(right),
+    }
 }
 
 fn call(function: Function, args: Vec<Expr>) -> Expr {
@@ -211,9 +235,14 @@ fn deeper(prev: &[BoxedStrategy<Expr>; 5]) -> [BoxedStrategy<Expr>; 5] {
         .boxed()
     };
     let case = |t: T| {
-        let searched = (vec((of(T::Bool), of(t)), 1..3), proptest::option::of(of(t))).prop_map(|(branches, otherwise)| {
-            Expr::Case { operand: None, branches, otherwise: otherwise.map(Box::new) }
-        });
+        let searched =
+            (vec((of(T::Bool), of(t)), 1..3), proptest::option::of(of(t))).prop_map(|(branches, otherwise)| {
+                Expr::Case {
+                    operand: None,
+                    branches,
+                    otherwise: otherwise.map(Box::new),
+                }
+            });
         let with_operand = (
             prop_oneof![
                 (of(T::Int), vec((of(T::Int), of(t)), 1..3)),
@@ -368,11 +397,24 @@ fn date_only_same_day_is_unknown_and_intervals_cross_daylight_saving() {
         builder.push(record).expect("typed");
     }
     let columns = builder.finish();
-    let order = evaluate(&kvalreg_core::expr::parse("m1 <= m2").expect("parses"), &columns, &Parameters::default());
-    assert_eq!((0..3).map(|i| order.value(i)).collect::<Vec<_>>(), [None, Some(Value::Bool(true)), Some(Value::Bool(true))]);
-    let minutes =
-        evaluate(&kvalreg_core::expr::parse("minutes_between(m1, m2)").expect("parses"), &columns, &Parameters::default());
-    assert_eq!((0..3).map(|i| minutes.value(i)).collect::<Vec<_>>(), [None, None, Some(Value::Int(20))]);
+    let order = evaluate(
+        &kvalreg_core::expr::parse("m1 <= m2").expect("parses"),
+        &columns,
+        &Parameters::default(),
+    );
+    assert_eq!(
+        (0..3).map(|i| order.value(i)).collect::<Vec<_>>(),
+        [None, Some(Value::Bool(true)), Some(Value::Bool(true))]
+    );
+    let minutes = evaluate(
+        &kvalreg_core::expr::parse("minutes_between(m1, m2)").expect("parses"),
+        &columns,
+        &Parameters::default(),
+    );
+    assert_eq!(
+        (0..3).map(|i| minutes.value(i)).collect::<Vec<_>>(),
+        [None, None, Some(Value::Int(20))]
+    );
 }
 
 #[test]
@@ -380,6 +422,9 @@ fn a_value_of_the_wrong_type_is_refused_with_its_variable() {
     let mut builder = ColumnsBuilder::new(schema());
     let record: Record = [("i1".to_string(), Value::Bool(true))].into_iter().collect();
     let error = builder.push(&record).expect_err("a bool in an int column");
-    assert_eq!(error.to_string(), "registration 0: `i1` holds a bool value, but the variable is int");
+    assert_eq!(
+        error.to_string(),
+        "registration 0: `i1` holds a bool value, but the variable is int"
+    );
     assert_eq!(builder.len(), 0);
 }

@@ -19,17 +19,24 @@ use serde_json::{Map, Value as Json, json};
 
 fn read_folder(root: &Path) -> Vec<SourceFile> {
     fn walk(root: &Path, dir: &Path, out: &mut Vec<SourceFile>) {
-        let mut entries: Vec<_> =
-            std::fs::read_dir(dir).expect("readable folder").map(|e| e.expect("entry").path()).collect();
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .expect("readable folder")
+            .map(|e| e.expect("entry").path())
+            .collect();
         entries.sort();
         for path in entries {
             if path.is_dir() {
                 walk(root, &path, out);
             } else {
                 let relative = path.strip_prefix(root).expect("inside the folder");
-                let parts: Vec<String> =
-                    relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
-                out.push(SourceFile { path: parts.join("/"), text: std::fs::read_to_string(&path).expect("utf-8") });
+                let parts: Vec<String> = relative
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect();
+                out.push(SourceFile {
+                    path: parts.join("/"),
+                    text: std::fs::read_to_string(&path).expect("utf-8"),
+                });
             }
         }
     }
@@ -43,7 +50,10 @@ fn stroke() -> &'static Register {
     REGISTER.get_or_init(|| {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../registers/stroke");
         load(&read_folder(&root)).unwrap_or_else(|errors| {
-            panic!("{}", errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))
+            panic!(
+                "{}",
+                errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+            )
         })
     })
 }
@@ -82,9 +92,13 @@ fn national_id(birth: &str, male: bool) -> String {
     for individual in (0..500).filter(|i| (i % 2 == 1) == male) {
         let base = format!("{day}{month:02}{year}{individual:03}");
         let mut digits: Vec<u32> = base.chars().map(|c| c.to_digit(10).expect("digit")).collect();
-        let Some(k1) = mod11(&digits, &[3, 7, 6, 1, 8, 9, 4, 5, 2]) else { continue };
+        let Some(k1) = mod11(&digits, &[3, 7, 6, 1, 8, 9, 4, 5, 2]) else {
+            continue;
+        };
         digits.push(k1);
-        let Some(k2) = mod11(&digits, &[5, 4, 3, 2, 7, 6, 5, 4, 3, 2]) else { continue };
+        let Some(k2) = mod11(&digits, &[5, 4, 3, 2, 7, 6, 5, 4, 3, 2]) else {
+            continue;
+        };
         return format!("{base}{k1}{k2}");
     }
     panic!("no valid number for {birth}")
@@ -127,7 +141,15 @@ fn base() -> Doc {
 
 /// A registration without thrombolysis.
 fn no_ivt() -> Doc {
-    edit(base(), &[("ivt", json!(false)), ("ivt_drug", Json::Null), ("ivt_time", Json::Null), ("ivt_hospital", Json::Null)])
+    edit(
+        base(),
+        &[
+            ("ivt", json!(false)),
+            ("ivt_drug", Json::Null),
+            ("ivt_time", Json::Null),
+            ("ivt_hospital", Json::Null),
+        ],
+    )
 }
 
 /// Sets fields; JSON null removes one.
@@ -151,7 +173,10 @@ fn evt_direct(door_to_groin: i64, tici: &str) -> Doc {
             ("evt", json!(true)),
             ("evt_hospital", json!("UNN-TRO")),
             ("evt_pathway", json!("direct")),
-            ("groin_puncture_time", json!(format!("{}", groin.strftime("%Y-%m-%dT%H:%M")))),
+            (
+                "groin_puncture_time",
+                json!(format!("{}", groin.strftime("%Y-%m-%dT%H:%M"))),
+            ),
             ("tici_final", json!(tici)),
         ],
     )
@@ -194,9 +219,15 @@ fn records(docs: &[Doc]) -> Vec<Record> {
     docs.iter()
         .enumerate()
         .map(|(i, doc)| {
-            let record = stroke().parse_document(doc, &ctx).unwrap_or_else(|f| panic!("document {i}: {f:#?}"));
+            let record = stroke()
+                .parse_document(doc, &ctx)
+                .unwrap_or_else(|f| panic!("document {i}: {f:#?}"));
             let findings = stroke().validate(&record, Stage::Complete, &ctx);
-            assert!(findings.errors.is_empty(), "document {i} cannot be completed: {:#?}", findings.errors);
+            assert!(
+                findings.errors.is_empty(),
+                "document {i} cannot be completed: {:#?}",
+                findings.errors
+            );
             record
         })
         .collect()
@@ -224,7 +255,10 @@ fn hospital<'a>(report: &'a Report, indicator: &str, unit: &str) -> &'a Indicato
 }
 
 fn absent(report: &Report, indicator: &str, unit: &str) -> bool {
-    !report.results.iter().any(|r| r.indicator == indicator && r.unit == unit)
+    !report
+        .results
+        .iter()
+        .any(|r| r.indicator == indicator && r.unit == unit)
 }
 
 fn close(a: Option<f64>, b: f64) -> bool {
@@ -245,9 +279,21 @@ fn door_to_needle_docs() -> Vec<Doc> {
         // Arrival with an unknown clock time: no door-to-needle time; left out.
         edit(base(), &[("arrival_time", json!("2024-03-12"))]),
         // In-hospital stroke: left out.
-        edit(base(), &[("stroke_location", json!("in_hospital")), ("onset_time", json!("2024-03-12T09:05+01:00"))]),
+        edit(
+            base(),
+            &[
+                ("stroke_location", json!("in_hospital")),
+                ("onset_time", json!("2024-03-12T09:05+01:00")),
+            ],
+        ),
         // Thrombolysis given at another hospital before transfer: left out.
-        edit(base(), &[("ivt_hospital", json!("FIN-HAM")), ("transferred_from", json!("FIN-HAM"))]),
+        edit(
+            base(),
+            &[
+                ("ivt_hospital", json!("FIN-HAM")),
+                ("transferred_from", json!("FIN-HAM")),
+            ],
+        ),
         // No thrombolysis.
         no_ivt(),
     ]
@@ -284,8 +330,16 @@ fn proportions_carry_the_wilson_interval() {
     let report = report(&door_to_needle_docs());
     let dtn_30 = hospital(&report, "dtn_30", "UNN-TRO");
     // 2 of 5: Wilson 95 % interval 0.1176 to 0.7693.
-    assert!((dtn_30.ci_low.expect("low") - 0.117_621).abs() < 1e-5, "{:?}", dtn_30.ci_low);
-    assert!((dtn_30.ci_high.expect("high") - 0.769_276).abs() < 1e-5, "{:?}", dtn_30.ci_high);
+    assert!(
+        (dtn_30.ci_low.expect("low") - 0.117_621).abs() < 1e-5,
+        "{:?}",
+        dtn_30.ci_low
+    );
+    assert!(
+        (dtn_30.ci_high.expect("high") - 0.769_276).abs() < 1e-5,
+        "{:?}",
+        dtn_30.ci_high
+    );
     assert_eq!((dtn_30.q1, dtn_30.q3), (None, None));
 }
 
@@ -319,9 +373,18 @@ fn discharge_medication_leaves_out_those_who_died() {
         // Haemorrhage: not in the infarction indicators.
         edit(no_ivt(), &[("diagnosis", json!("I61"))]),
         // Age 85: not in the statin denominator.
-        edit(base(), &[("national_id", json!(national_id("1938-06-01", true))), ("dis_statin", json!(false))]),
+        edit(
+            base(),
+            &[
+                ("national_id", json!(national_id("1938-06-01", true))),
+                ("dis_statin", json!(false)),
+            ],
+        ),
         // No antithrombotic, no statin.
-        edit(base(), &[("dis_antiplatelet", json!(false)), ("dis_statin", json!(false))]),
+        edit(
+            base(),
+            &[("dis_antiplatelet", json!(false)), ("dis_statin", json!(false))],
+        ),
     ];
     let report = report(&docs);
     // Alive infarctions: 1, 4, 5, 7, 8; antithrombotic in 1, 4, 5, 7.
@@ -332,7 +395,10 @@ fn discharge_medication_leaves_out_those_who_died() {
     let statin = hospital(&report, "statin", "UNN-TRO");
     assert_eq!(statin.denominator, 4);
     assert!(statin.low_n);
-    assert_eq!((statin.numerator, statin.value, statin.ci_low, statin.level), (None, None, None, None));
+    assert_eq!(
+        (statin.numerator, statin.value, statin.ci_low, statin.level),
+        (None, None, None, None)
+    );
     // Atrial fibrillation: 4 and 5.
     let af = hospital(&report, "af_anticoag", "UNN-TRO");
     assert_eq!((af.denominator, af.low_n), (2, true));
@@ -346,11 +412,35 @@ fn discharge_medication_leaves_out_those_who_died() {
 fn missing_booleans_and_unknown_codes_count_as_no() {
     let docs = vec![
         base(),
-        edit(base(), &[("first_ward", json!("icu")), ("stroke_unit_care", json!(true)), ("swallow_screen", json!("unknown"))]),
-        edit(base(), &[("first_ward", json!("other")), ("swallow_screen", json!("no")), ("functional_assessment_7d", json!(false))]),
-        edit(base(), &[("first_ward", json!("other")), ("stroke_unit_care", json!(false)), ("functional_assessment_7d", Json::Null)]),
+        edit(
+            base(),
+            &[
+                ("first_ward", json!("icu")),
+                ("stroke_unit_care", json!(true)),
+                ("swallow_screen", json!("unknown")),
+            ],
+        ),
+        edit(
+            base(),
+            &[
+                ("first_ward", json!("other")),
+                ("swallow_screen", json!("no")),
+                ("functional_assessment_7d", json!(false)),
+            ],
+        ),
+        edit(
+            base(),
+            &[
+                ("first_ward", json!("other")),
+                ("stroke_unit_care", json!(false)),
+                ("functional_assessment_7d", Json::Null),
+            ],
+        ),
         edit(base(), &[("first_ward", Json::Null), ("swallow_screen", Json::Null)]),
-        edit(base(), &[("first_ward", json!("stroke_unit")), ("stroke_unit_care", json!(false))]),
+        edit(
+            base(),
+            &[("first_ward", json!("stroke_unit")), ("stroke_unit_care", json!(false))],
+        ),
     ];
     let report = report(&docs);
     let unit = hospital(&report, "stroke_unit", "UNN-TRO");
@@ -369,11 +459,27 @@ fn followup_counts_strokes_at_least_ninety_days_before_the_report_date() {
     let done = |mrs: Json| {
         edit(
             base(),
-            &[("fu_done", json!(true)), ("fu_method", json!("phone")), ("fu_date", json!("2024-06-10")), ("mrs_3m", mrs)],
+            &[
+                ("fu_done", json!(true)),
+                ("fu_method", json!("phone")),
+                ("fu_date", json!("2024-06-10")),
+                ("mrs_3m", mrs),
+            ],
         )
     };
-    let not_done = edit(base(), &[("fu_done", json!(false)), ("fu_not_done_reason", json!("unreachable"))]);
-    let docs = vec![done(json!(0)), done(json!(2)), done(json!(3)), done(json!(6)), done(Json::Null), not_done, base()];
+    let not_done = edit(
+        base(),
+        &[("fu_done", json!(false)), ("fu_not_done_reason", json!("unreachable"))],
+    );
+    let docs = vec![
+        done(json!(0)),
+        done(json!(2)),
+        done(json!(3)),
+        done(json!(6)),
+        done(Json::Null),
+        not_done,
+        base(),
+    ];
     // Onset 12 March: 90 days later is 10 June.
     let on_day_90 = report_for(&docs, date(2024, 6, 10), Granularity::Year);
     let followup = hospital(&on_day_90, "followup_3m", "UNN-TRO");
@@ -404,7 +510,13 @@ fn thrombectomy_indicators_count_for_the_thrombectomy_centre() {
         evt_direct(95, "2c"),
         evt_direct(120, "1"),
         // In-hospital stroke: not in door to groin, but in reperfusion.
-        edit(evt_direct(30, "3"), &[("stroke_location", json!("in_hospital")), ("onset_time", json!("2024-03-12T09:05+01:00"))]),
+        edit(
+            evt_direct(30, "3"),
+            &[
+                ("stroke_location", json!("in_hospital")),
+                ("onset_time", json!("2024-03-12T09:05+01:00")),
+            ],
+        ),
         // Groin puncture with an unknown clock time: not in door to groin.
         edit(evt_direct(50, "3"), &[("groin_puncture_time", json!("2024-03-12"))]),
         // Complications.
@@ -444,7 +556,10 @@ fn door_in_door_out_counts_for_the_primary_hospital() {
         evt_transfer("FIN-HAM", "FIN-HAM", 130),
         evt_transfer("FIN-KIR", "UNN-TRO", 100),
         // Departure with an unknown clock time: left out.
-        edit(evt_transfer("FIN-KIR", "FIN-KIR", 45), &[("primary_departure_time", json!("2024-03-12"))]),
+        edit(
+            evt_transfer("FIN-KIR", "FIN-KIR", 45),
+            &[("primary_departure_time", json!("2024-03-12"))],
+        ),
         // Direct: no door in, door out.
         evt_direct(60, "3"),
     ];
@@ -457,7 +572,13 @@ fn door_in_door_out_counts_for_the_primary_hospital() {
     assert_eq!((kir.denominator, kir.low_n, kir.value), (1, true, None));
     assert!(absent(&report, "dido_median", "UNN-TRO"));
     // The trust holds both primary hospitals: 40, 55, 65, 80, 100, 130.
-    let trust = result(&report, "dido_median", UnitLevel::Trust, "Finnmarkssykehuset HF", "2024");
+    let trust = result(
+        &report,
+        "dido_median",
+        UnitLevel::Trust,
+        "Finnmarkssykehuset HF",
+        "2024",
+    );
     assert_eq!(trust.denominator, 6);
     assert!(close(trust.value, 72.5));
 }
@@ -478,7 +599,13 @@ fn low_n_hospitals_still_count_in_trust_region_and_nation() {
     let ham = hospital(&report, "stroke_unit", "FIN-HAM");
     assert_eq!((ham.numerator, ham.denominator, ham.low_n), (Some(6), 6, false));
 
-    let trust = result(&report, "stroke_unit", UnitLevel::Trust, "Universitetssykehuset Nord-Norge HF", "2024");
+    let trust = result(
+        &report,
+        "stroke_unit",
+        UnitLevel::Trust,
+        "Universitetssykehuset Nord-Norge HF",
+        "2024",
+    );
     assert_eq!((trust.numerator, trust.denominator, trust.low_n), (Some(3), 7, false));
     assert!(close(trust.value, 3.0 / 7.0));
     let region = result(&report, "stroke_unit", UnitLevel::Region, "Helse Nord RHF", "2024");
@@ -504,7 +631,12 @@ fn a_registration_at_a_hospital_outside_the_list_counts_for_the_nation_only() {
             health_region: "Helse Nord RHF".into(),
         }],
     );
-    let report = compute(stroke(), &columns, &only_harstad, &Query::new(date(2024, 12, 31), Granularity::Year));
+    let report = compute(
+        stroke(),
+        &columns,
+        &only_harstad,
+        &Query::new(date(2024, 12, 31), Granularity::Year),
+    );
     let rows: Vec<_> = report.results.iter().filter(|r| r.indicator == "stroke_unit").collect();
     assert_eq!(rows.len(), 1, "{rows:#?}");
     assert_eq!((rows[0].level_of_unit, rows[0].denominator), (UnitLevel::Nation, 5));
@@ -515,7 +647,12 @@ fn periods_follow_the_oslo_date_of_arrival() {
     let arriving = |time: &str| {
         edit(
             no_ivt(),
-            &[("onset_time", json!(time)), ("arrival_time", json!(time)), ("imaging_time", Json::Null), ("discharge_date", json!("2024-04-10"))],
+            &[
+                ("onset_time", json!(time)),
+                ("arrival_time", json!(time)),
+                ("imaging_time", Json::Null),
+                ("discharge_date", json!("2024-04-10")),
+            ],
         )
     };
     let docs = vec![
@@ -525,14 +662,29 @@ fn periods_follow_the_oslo_date_of_arrival() {
         arriving("2024-04-01T00:10+02:00"),
         arriving("2024-04-02T10:00+02:00"),
         // After the report date: not counted.
-        edit(arriving("2024-04-02T10:00+02:00"), &[("arrival_time", json!("2024-04-03T10:00+02:00"))]),
+        edit(
+            arriving("2024-04-02T10:00+02:00"),
+            &[("arrival_time", json!("2024-04-03T10:00+02:00"))],
+        ),
     ];
     let by_month = report_for(&docs, date(2024, 4, 2), Granularity::Month);
-    assert_eq!(result(&by_month, "swallow", UnitLevel::Hospital, "UNN-TRO", "2024-03").denominator, 2);
-    assert_eq!(result(&by_month, "swallow", UnitLevel::Hospital, "UNN-TRO", "2024-04").denominator, 2);
+    assert_eq!(
+        result(&by_month, "swallow", UnitLevel::Hospital, "UNN-TRO", "2024-03").denominator,
+        2
+    );
+    assert_eq!(
+        result(&by_month, "swallow", UnitLevel::Hospital, "UNN-TRO", "2024-04").denominator,
+        2
+    );
     let by_quarter = report_for(&docs, date(2024, 4, 2), Granularity::Quarter);
-    assert_eq!(result(&by_quarter, "swallow", UnitLevel::Nation, "Norge", "2024-Q1").denominator, 2);
-    assert_eq!(result(&by_quarter, "swallow", UnitLevel::Nation, "Norge", "2024-Q2").denominator, 2);
+    assert_eq!(
+        result(&by_quarter, "swallow", UnitLevel::Nation, "Norge", "2024-Q1").denominator,
+        2
+    );
+    assert_eq!(
+        result(&by_quarter, "swallow", UnitLevel::Nation, "Norge", "2024-Q2").denominator,
+        2
+    );
     assert_eq!(by_quarter.as_of, "2024-04-02");
 }
 
@@ -554,28 +706,60 @@ fn an_indicator_counts_from_its_valid_from_date() {
     let report = report_for(&docs, date(2024, 12, 31), Granularity::Year);
     // Thrombectomy indicators apply from 2016; the stroke unit indicator from 2012.
     assert!(absent(&report, "tici_2b3", "UNN-TRO"));
-    assert_eq!(result(&report, "stroke_unit", UnitLevel::Hospital, "UNN-TRO", "2015").denominator, 5);
+    assert_eq!(
+        result(&report, "stroke_unit", UnitLevel::Hospital, "UNN-TRO", "2015").denominator,
+        5
+    );
 }
 
 #[test]
 fn a_filter_narrows_every_indicator() {
     let docs = vec![
         base(),
-        edit(base(), &[("national_id", json!(national_id("1960-02-03", false))), ("sex", json!("female"))]),
-        edit(base(), &[("national_id", json!(national_id("1961-02-03", false))), ("sex", json!("female"))]),
+        edit(
+            base(),
+            &[
+                ("national_id", json!(national_id("1960-02-03", false))),
+                ("sex", json!("female")),
+            ],
+        ),
+        edit(
+            base(),
+            &[
+                ("national_id", json!(national_id("1961-02-03", false))),
+                ("sex", json!("female")),
+            ],
+        ),
     ];
     let columns = Columns::from_records(stroke(), &records(&docs)).expect("typed");
     let mut query = Query::new(date(2024, 12, 31), Granularity::Year);
     query.filter = Some(check_filter(stroke(), "sex = 'female' AND age BETWEEN 60 AND 69").expect("a condition"));
     let report = compute(stroke(), &columns, &units(), &query);
-    assert_eq!(result(&report, "swallow", UnitLevel::Nation, "Norge", "2024").denominator, 2);
-    assert!(check_filter(stroke(), "age").unwrap_err().contains("must be a condition"));
-    assert!(check_filter(stroke(), "sexx = 'female'").unwrap_err().contains("unknown variable"));
+    assert_eq!(
+        result(&report, "swallow", UnitLevel::Nation, "Norge", "2024").denominator,
+        2
+    );
+    assert!(
+        check_filter(stroke(), "age")
+            .unwrap_err()
+            .contains("must be a condition")
+    );
+    assert!(
+        check_filter(stroke(), "sexx = 'female'")
+            .unwrap_err()
+            .contains("unknown variable")
+    );
 }
 
 #[test]
 fn the_json_has_the_documented_shape() {
-    let docs: Vec<Doc> = (0..5).map(|_| base()).chain([edit(base(), &[("hospital", json!("OUS-RH")), ("ivt_hospital", json!("OUS-RH"))])]).collect();
+    let docs: Vec<Doc> = (0..5)
+        .map(|_| base())
+        .chain([edit(
+            base(),
+            &[("hospital", json!("OUS-RH")), ("ivt_hospital", json!("OUS-RH"))],
+        )])
+        .collect();
     let report = report(&docs);
     let json = serde_json::to_value(&report).expect("serialisable");
     assert_eq!(json["register"], "stroke");
@@ -584,8 +768,19 @@ fn the_json_has_the_documented_shape() {
     assert_eq!(
         first.as_object().expect("object").keys().collect::<Vec<_>>(),
         [
-            "indicator", "level_of_unit", "unit", "period", "numerator", "denominator", "value", "ci_low", "ci_high",
-            "q1", "q3", "level", "low_n"
+            "indicator",
+            "level_of_unit",
+            "unit",
+            "period",
+            "numerator",
+            "denominator",
+            "value",
+            "ci_low",
+            "ci_high",
+            "q1",
+            "q3",
+            "level",
+            "low_n"
         ]
     );
     assert_eq!(first["indicator"], "stroke_unit");
@@ -596,11 +791,23 @@ fn the_json_has_the_documented_shape() {
     assert_eq!(first["value"], 1.0);
     assert_eq!(first["level"], "green");
     assert_eq!(first["q1"], Json::Null);
-    let low = json["results"].as_array().expect("array").iter().find(|r| r["unit"] == "OUS-RH").expect("OUS-RH");
+    let low = json["results"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|r| r["unit"] == "OUS-RH")
+        .expect("OUS-RH");
     assert_eq!(low["low_n"], true);
-    assert_eq!((&low["numerator"], &low["value"], &low["level"]), (&Json::Null, &Json::Null, &Json::Null));
-    let levels: BTreeSet<&str> =
-        json["results"].as_array().expect("array").iter().filter_map(|r| r["level_of_unit"].as_str()).collect();
+    assert_eq!(
+        (&low["numerator"], &low["value"], &low["level"]),
+        (&Json::Null, &Json::Null, &Json::Null)
+    );
+    let levels: BTreeSet<&str> = json["results"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|r| r["level_of_unit"].as_str())
+        .collect();
     assert_eq!(levels, BTreeSet::from(["hospital", "nation", "region", "trust"]));
     let back: Report = serde_json::from_value(json).expect("reads back");
     assert_eq!(back, report);
@@ -608,13 +815,22 @@ fn the_json_has_the_documented_shape() {
 
 #[test]
 fn derived_columns_equal_the_row_derivation() {
-    let docs = [door_to_needle_docs(), vec![evt_transfer("FIN-HAM", "FIN-HAM", 70), evt_direct(50, "2b")]].concat();
+    let docs = [
+        door_to_needle_docs(),
+        vec![evt_transfer("FIN-HAM", "FIN-HAM", 70), evt_direct(50, "2b")],
+    ]
+    .concat();
     let records = records(&docs);
     let columns = Columns::from_records(stroke(), &records).expect("typed");
     for derived in &stroke().derived {
         let column = columns.get(&derived.name).expect("a derived column");
         for (i, record) in records.iter().enumerate() {
-            assert_eq!(column.value(i), stroke().derive(record).get(&derived.name).cloned(), "{} of record {i}", derived.name);
+            assert_eq!(
+                column.value(i),
+                stroke().derive(record).get(&derived.name).cloned(),
+                "{} of record {i}",
+                derived.name
+            );
         }
     }
 }

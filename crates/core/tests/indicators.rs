@@ -9,17 +9,24 @@ use kvalreg_core::definition::{
 
 fn read_folder(root: &Path) -> Vec<SourceFile> {
     fn walk(root: &Path, dir: &Path, out: &mut Vec<SourceFile>) {
-        let mut entries: Vec<_> =
-            std::fs::read_dir(dir).expect("readable folder").map(|e| e.expect("entry").path()).collect();
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .expect("readable folder")
+            .map(|e| e.expect("entry").path())
+            .collect();
         entries.sort();
         for path in entries {
             if path.is_dir() {
                 walk(root, &path, out);
             } else {
                 let relative = path.strip_prefix(root).expect("inside the folder");
-                let parts: Vec<String> =
-                    relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
-                out.push(SourceFile { path: parts.join("/"), text: std::fs::read_to_string(&path).expect("utf-8") });
+                let parts: Vec<String> = relative
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect();
+                out.push(SourceFile {
+                    path: parts.join("/"),
+                    text: std::fs::read_to_string(&path).expect("utf-8"),
+                });
             }
         }
     }
@@ -42,7 +49,10 @@ valid_from = 2020-01-01
 
 /// A small register with one valid indicator; tests edit `indicators.toml`.
 fn small(indicators: &str) -> Vec<SourceFile> {
-    let file = |path: &str, text: &str| SourceFile { path: path.to_string(), text: text.to_string() };
+    let file = |path: &str, text: &str| SourceFile {
+        path: path.to_string(),
+        text: text.to_string(),
+    };
     vec![
         file(
             "register.toml",
@@ -101,7 +111,10 @@ codes = "colour"
 label = { nb = "Farge", en = "Colour" }
 "#,
         ),
-        file("codelists/colour.csv", "code,label_nb,label_en\nred,Rød,Red\nblue,Blå,Blue\n"),
+        file(
+            "codelists/colour.csv",
+            "code,label_nb,label_en\nred,Rød,Red\nblue,Blå,Blue\n",
+        ),
         file(
             "derived.toml",
             r#"[[derived]]
@@ -127,24 +140,55 @@ fn errors_of(indicators: &str) -> Vec<DefinitionError> {
 fn assert_refused(indicators: &str, needle: &str, reason: &str) {
     let errors = errors_of(indicators);
     assert_eq!(errors.len(), 1, "expected one error, got {errors:#?}");
-    let line = indicators.lines().position(|l| l.contains(needle)).expect("needle present") + 1;
-    assert_eq!((errors[0].file.as_str(), errors[0].line), ("indicators.toml", line), "{}", errors[0]);
-    assert!(errors[0].reason.contains(reason), "`{}` should mention `{reason}`", errors[0].reason);
+    let line = indicators
+        .lines()
+        .position(|l| l.contains(needle))
+        .expect("needle present")
+        + 1;
+    assert_eq!(
+        (errors[0].file.as_str(), errors[0].line),
+        ("indicators.toml", line),
+        "{}",
+        errors[0]
+    );
+    assert!(
+        errors[0].reason.contains(reason),
+        "`{}` should mention `{reason}`",
+        errors[0].reason
+    );
 }
 
 #[test]
 fn the_stroke_register_has_the_eighteen_indicators_of_the_domain() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../registers/stroke");
     let register = load(&read_folder(&root)).unwrap_or_else(|errors| {
-        panic!("{}", errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))
+        panic!(
+            "{}",
+            errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+        )
     });
     let ids: Vec<&str> = register.indicators.iter().map(|i| i.id.as_str()).collect();
     assert_eq!(
         ids,
         [
-            "stroke_unit", "ivt_rate", "dtn_30", "dtn_40", "dtn_median", "swallow", "af_anticoag",
-            "antithrombotic", "statin", "functional_7d", "followup_3m", "dtg_median", "dtg_90",
-            "dido_median", "tici_2b3", "evt_sich", "evt_ent", "mrs_0_2_3m"
+            "stroke_unit",
+            "ivt_rate",
+            "dtn_30",
+            "dtn_40",
+            "dtn_median",
+            "swallow",
+            "af_anticoag",
+            "antithrombotic",
+            "statin",
+            "functional_7d",
+            "followup_3m",
+            "dtg_median",
+            "dtg_90",
+            "dido_median",
+            "tici_2b3",
+            "evt_sich",
+            "evt_ent",
+            "mrs_0_2_3m"
         ]
     );
     let medians: Vec<&str> = register
@@ -158,8 +202,14 @@ fn the_stroke_register_has_the_eighteen_indicators_of_the_domain() {
 
     let tici = register.indicator("tici_2b3").expect("tici_2b3");
     let levels = tici.levels.expect("coloured");
-    assert_eq!((levels.green.comparison, levels.green.limit), (Comparison::AtLeast, 0.80));
-    assert_eq!((levels.yellow.comparison, levels.yellow.limit), (Comparison::Above, 0.60));
+    assert_eq!(
+        (levels.green.comparison, levels.green.limit),
+        (Comparison::AtLeast, 0.80)
+    );
+    assert_eq!(
+        (levels.yellow.comparison, levels.yellow.limit),
+        (Comparison::Above, 0.60)
+    );
     assert_eq!(levels.level(0.6), Level::Red);
     assert_eq!(tici.unit.text, "evt_hospital");
 
@@ -172,9 +222,20 @@ fn the_stroke_register_has_the_eighteen_indicators_of_the_domain() {
     assert!(mrs.levels.is_none());
     assert!(mrs.note.as_ref().is_some_and(|n| n.en.contains("case mix")));
 
-    assert_eq!(register.indicator("stroke_unit").map(|i| i.unit.text.as_str()), Some("hospital"));
-    assert!(register.indicator("dido_median").is_some_and(|i| i.unit.expr.variables().contains(&"transferred_from")));
-    assert!(register.indicator("followup_3m").is_some_and(|i| i.denominator.expr.variables().contains(&REPORT_DATE)));
+    assert_eq!(
+        register.indicator("stroke_unit").map(|i| i.unit.text.as_str()),
+        Some("hospital")
+    );
+    assert!(
+        register
+            .indicator("dido_median")
+            .is_some_and(|i| i.unit.expr.variables().contains(&"transferred_from"))
+    );
+    assert!(
+        register
+            .indicator("followup_3m")
+            .is_some_and(|i| i.denominator.expr.variables().contains(&REPORT_DATE))
+    );
 }
 
 #[test]
@@ -223,8 +284,16 @@ fn a_median_value_must_be_an_int() {
 fn the_kind_decides_between_numerator_and_value() {
     let text = INDICATOR.replace("numerator = ", "value = ");
     let errors = errors_of(&text);
-    assert!(errors.iter().any(|e| e.reason.contains("`value` is for median indicators")), "{errors:#?}");
-    assert!(errors.iter().any(|e| e.reason.contains("needs a `numerator`")), "{errors:#?}");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.reason.contains("`value` is for median indicators")),
+        "{errors:#?}"
+    );
+    assert!(
+        errors.iter().any(|e| e.reason.contains("needs a `numerator`")),
+        "{errors:#?}"
+    );
 }
 
 #[test]
@@ -232,7 +301,13 @@ fn levels_must_follow_the_direction() {
     let text = INDICATOR.replace("direction = \"higher\"", "direction = \"lower\"");
     let errors = errors_of(&text);
     assert_eq!(errors.len(), 2, "{errors:#?}");
-    assert!(errors[0].reason.contains("lower is better for this indicator, so use <= or <"), "{}", errors[0]);
+    assert!(
+        errors[0]
+            .reason
+            .contains("lower is better for this indicator, so use <= or <"),
+        "{}",
+        errors[0]
+    );
 }
 
 #[test]
@@ -265,7 +340,11 @@ fn a_duplicate_id_is_refused() {
     let errors = errors_of(&text);
     assert_eq!(errors.len(), 1, "{errors:#?}");
     assert_eq!(errors[0].line, 13, "the second `id` line");
-    assert!(errors[0].reason.contains("the indicator `treated_share` is defined twice"));
+    assert!(
+        errors[0]
+            .reason
+            .contains("the indicator `treated_share` is defined twice")
+    );
 }
 
 #[test]
@@ -273,7 +352,10 @@ fn the_minimum_denominator_is_at_least_one() {
     let text = INDICATOR.replace("valid_from", "minimum_denominator = 0\nvalid_from");
     assert_refused(&text, "minimum_denominator", "at least 1");
     let text = INDICATOR.replace("valid_from", "minimum_denominator = 10\nvalid_from");
-    assert_eq!(load(&small(&text)).expect("valid").indicators[0].minimum_denominator, 10);
+    assert_eq!(
+        load(&small(&text)).expect("valid").indicators[0].minimum_denominator,
+        10
+    );
 }
 
 #[test]
@@ -288,10 +370,15 @@ fn the_unit_must_give_units_of_the_register() {
     assert_refused(&text, "unit", "`colour` is not a unit");
     let text = INDICATOR.replace("valid_from", "unit = \"stay\"\nvalid_from");
     assert_refused(&text, "unit", "must be of type code, but is int");
-    let text =
-        INDICATOR.replace("valid_from", "unit = \"CASE WHEN treated THEN referred_by ELSE hospital END\"\nvalid_from");
+    let text = INDICATOR.replace(
+        "valid_from",
+        "unit = \"CASE WHEN treated THEN referred_by ELSE hospital END\"\nvalid_from",
+    );
     let register = load(&small(&text)).expect("a unit chosen per record");
-    assert_eq!(register.indicators[0].unit.expr.variables(), ["treated", "referred_by", "hospital"]);
+    assert_eq!(
+        register.indicators[0].unit.expr.variables(),
+        ["treated", "referred_by", "hospital"]
+    );
 }
 
 #[test]
@@ -304,7 +391,10 @@ fn report_date_is_known_in_indicators_only() {
         text: "[[rules]]\nid = \"r\"\nassert = \"date_of(admitted) <= report_date\"\nseverity = \"soft\"\nmessage = { nb = \"x\", en = \"x\" }\n".into(),
     });
     let errors = load(&files).expect_err("report_date is no variable in rules");
-    assert!(errors[0].reason.contains("unknown variable `report_date`"), "{errors:#?}");
+    assert!(
+        errors[0].reason.contains("unknown variable `report_date`"),
+        "{errors:#?}"
+    );
 }
 
 #[test]
@@ -313,5 +403,8 @@ fn a_variable_may_not_be_called_report_date() {
     let form = files.iter_mut().find(|f| f.path == "forms/main.toml").expect("form");
     form.text = form.text.replace("name = \"colour\"", "name = \"report_date\"");
     let errors = load(&files).expect_err("reserved");
-    assert!(errors.iter().any(|e| e.reason.contains("`report_date` is reserved")), "{errors:#?}");
+    assert!(
+        errors.iter().any(|e| e.reason.contains("`report_date` is reserved")),
+        "{errors:#?}"
+    );
 }

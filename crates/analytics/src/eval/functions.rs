@@ -3,13 +3,13 @@
 
 use std::sync::Arc;
 
-use arrow_array::{Array, Date32Array, Int64Array, UInt32Array};
-use arrow_buffer::{NullBufferBuilder, ScalarBuffer};
+use arrow_array::{Array, BooleanArray, Date32Array, Int64Array, UInt32Array};
+use arrow_buffer::{BooleanBuffer, NullBufferBuilder, ScalarBuffer};
 use kvalreg_core::expr::Function;
 use kvalreg_core::national_id;
 
 use crate::civil;
-use crate::vector::{Dictionary, Moments, Strings, Vector};
+use crate::vector::{Dictionary, Moments, Strings, Vector, nulls_of, validity};
 
 use super::select;
 
@@ -30,6 +30,9 @@ pub(super) fn call(function: Function, args: &[Vector], len: usize) -> Vector {
         },
         Function::DateOf => days(arg(0)).map_or(Vector::Null(len), Vector::Date),
         Function::Coalesce => {
+            if let Some(result) = coalesce_bools(args, len) {
+                return Vector::Bool(result);
+            }
             let chosen = select::choose(len, args.iter().map(Vector::validity));
             select::gather(len, args, &chosen)
         }
@@ -55,15 +58,44 @@ pub(super) fn call(function: Function, args: &[Vector], len: usize) -> Vector {
                     .iter()
                     .map(|id| {
                         let id = national_id::parse(id).ok()?;
-                        id.kind.is_norwegian().then(|| dictionary.intern(id.sex.code())).flatten()
+                        id.kind
+                            .is_norwegian()
+                            .then(|| dictionary.intern(id.sex.code()))
+                            .flatten()
                     })
                     .collect();
                 let (keys, nulls) = per_key(ids, |key| sexes.get(key as usize).copied().flatten());
-                Vector::Str(Strings { keys: UInt32Array::new(keys, nulls), values: Arc::new(dictionary) })
+                Vector::Str(Strings {
+                    keys: UInt32Array::new(keys, nulls),
+                    values: Arc::new(dictionary),
+                })
             }
             _ => Vector::Null(len),
         },
     }
+}
+
+/// coalesce of boolean columns with bit operations: each row takes the first argument that
+/// is not NULL there. `None` unless one argument is boolean and the others boolean or NULL.
+fn coalesce_bools(args: &[Vector], len: usize) -> Option<BooleanArray> {
+    if !args.iter().any(|a| matches!(a, Vector::Bool(_))) {
+        return None;
+    }
+    let mut value = BooleanBuffer::new_unset(len);
+    let mut known = BooleanBuffer::new_unset(len);
+    for arg in args {
+        match arg {
+            Vector::Null(_) => {}
+            Vector::Bool(a) => {
+                let valid = validity(a.nulls(), len);
+                let take = &valid & &!&known;
+                value = &value | &(a.values() & &take);
+                known = &known | &valid;
+            }
+            _ => return None,
+        }
+    }
+    Some(BooleanArray::new(value, nulls_of(known)))
 }
 
 /// The Europe/Oslo dates of a date or datetime column.
@@ -88,7 +120,11 @@ fn per_key<T: arrow_buffer::ArrowNativeType + Default>(
     let mut values = Vec::with_capacity(len);
     let mut nulls = NullBufferBuilder::new(len);
     for row in 0..len {
-        let v = if strings.keys.is_valid(row) { value(strings.keys.value(row)) } else { None };
+        let v = if strings.keys.is_valid(row) {
+            value(strings.keys.value(row))
+        } else {
+            None
+        };
         nulls.append(v.is_some());
         values.push(v.unwrap_or_default());
     }

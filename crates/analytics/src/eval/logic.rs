@@ -43,8 +43,28 @@ mod tests {
 
     #[test]
     fn truth_tables() {
-        let a = column(&[Some(true), Some(true), Some(true), Some(false), Some(false), Some(false), None, None, None]);
-        let b = column(&[Some(true), Some(false), None, Some(true), Some(false), None, Some(true), Some(false), None]);
+        let a = column(&[
+            Some(true),
+            Some(true),
+            Some(true),
+            Some(false),
+            Some(false),
+            Some(false),
+            None,
+            None,
+            None,
+        ]);
+        let b = column(&[
+            Some(true),
+            Some(false),
+            None,
+            Some(true),
+            Some(false),
+            None,
+            Some(true),
+            Some(false),
+            None,
+        ]);
         let t = Some(true);
         let f = Some(false);
         let as_vec = |c: BooleanArray| c.iter().collect::<Vec<_>>();

@@ -37,18 +37,18 @@ impl Parameters {
     pub fn get(&self, name: &str) -> Option<&Value> {
         self.values.get(name)
     }
-
-    /// The parameters as record entries, for evaluating the same expression row by row.
-    pub fn values(&self) -> impl Iterator<Item = (&str, &Value)> {
-        self.values.iter().map(|(k, v)| (k.as_str(), v))
-    }
 }
 
 /// Evaluates a type-checked expression for every registration in `columns`. A variable
 /// with no column is NULL everywhere, as a missing value is for the row evaluator.
 /// Never panics; an expression that does not type-check gives NULL where types clash.
 pub fn evaluate(expr: &Expr, columns: &Columns, parameters: &Parameters) -> Vector {
-    Context { columns, parameters, len: columns.len() }.eval(expr)
+    Context {
+        columns,
+        parameters,
+        len: columns.len(),
+    }
+    .eval(expr)
 }
 
 struct Context<'a> {
@@ -79,25 +79,41 @@ impl Context<'_> {
             Expr::Binary { op, left, right } => self.binary(*op, left, right),
             Expr::InList { expr, list, negated } => {
                 let subject = self.eval(expr);
+                let literals: Option<Vec<Value>> = list.iter().map(scalar).collect();
+                if let Some(result) = literals.and_then(|l| order::in_scalars(&subject, &l, *negated)) {
+                    return Vector::Bool(result);
+                }
                 let items: Vec<Vector> = list.iter().map(|item| self.eval(item)).collect();
                 Vector::Bool(order::in_list(&subject, &items, *negated))
             }
-            Expr::Between { expr, low, high, negated } => {
+            Expr::Between {
+                expr,
+                low,
+                high,
+                negated,
+            } => {
                 let subject = self.eval(expr);
                 let above = order::compare(&subject, &self.eval(low), |o| o >= 0);
                 let below = order::compare(&subject, &self.eval(high), |o| o <= 0);
                 let inside = logic::and(&above, &below);
                 Vector::Bool(if *negated { logic::not(&inside) } else { inside })
             }
-            Expr::Case { operand, branches, otherwise } => {
+            Expr::Case {
+                operand,
+                branches,
+                otherwise,
+            } => {
                 let subject = operand.as_deref().map(|o| self.eval(o));
-                let chosen = select::choose(self.len, branches.iter().map(|(when, _)| {
-                    let when = self.eval(when);
-                    match &subject {
-                        Some(subject) => true_mask(&order::compare(subject, &when, |o| o == 0)),
-                        None => when.true_mask(),
-                    }
-                }));
+                let chosen = select::choose(
+                    self.len,
+                    branches.iter().map(|(when, _)| {
+                        let when = self.eval(when);
+                        match &subject {
+                            Some(subject) => true_mask(&order::compare(subject, &when, |o| o == 0)),
+                            None => when.true_mask(),
+                        }
+                    }),
+                );
                 let mut results: Vec<Vector> = branches.iter().map(|(_, then)| self.eval(then)).collect();
                 let chosen = match otherwise {
                     Some(otherwise) => {
@@ -137,13 +153,7 @@ impl Context<'_> {
         match op {
             BinaryOp::And => Vector::Bool(logic::and(&self.boolean(left), &self.boolean(right))),
             BinaryOp::Or => Vector::Bool(logic::or(&self.boolean(left), &self.boolean(right))),
-            BinaryOp::Eq
-            | BinaryOp::NotEq
-            | BinaryOp::Lt
-            | BinaryOp::LtEq
-            | BinaryOp::Gt
-            | BinaryOp::GtEq => {
-                let (l, r) = (self.eval(left), self.eval(right));
+            BinaryOp::Eq | BinaryOp::NotEq | BinaryOp::Lt | BinaryOp::LtEq | BinaryOp::Gt | BinaryOp::GtEq => {
                 let holds: fn(i8) -> bool = match op {
                     BinaryOp::Eq => |o| o == 0,
                     BinaryOp::NotEq => |o| o != 0,
@@ -152,6 +162,23 @@ impl Context<'_> {
                     BinaryOp::Gt => |o| o > 0,
                     _ => |o| o >= 0,
                 };
+                // A column against a literal: compared without spreading the literal.
+                if let Some(value) = scalar(right) {
+                    let column = self.eval(left);
+                    if let Some(result) = order::compare_scalar(&column, &value, holds) {
+                        return Vector::Bool(result);
+                    }
+                    return Vector::Bool(order::compare(&column, &constant(&value, self.len), holds));
+                }
+                if let Some(value) = scalar(left) {
+                    let column = self.eval(right);
+                    let flipped = move |o: i8| holds(-o);
+                    if let Some(result) = order::compare_scalar(&column, &value, flipped) {
+                        return Vector::Bool(result);
+                    }
+                    return Vector::Bool(order::compare(&constant(&value, self.len), &column, holds));
+                }
+                let (l, r) = (self.eval(left), self.eval(right));
                 Vector::Bool(order::compare(&l, &r, holds))
             }
             BinaryOp::Plus | BinaryOp::Minus | BinaryOp::Multiply | BinaryOp::Divide => {
@@ -161,6 +188,17 @@ impl Context<'_> {
                 }
             }
         }
+    }
+}
+
+/// The value of a literal other than NULL.
+fn scalar(expr: &Expr) -> Option<Value> {
+    match expr {
+        Expr::Literal(Literal::Bool(b)) => Some(Value::Bool(*b)),
+        Expr::Literal(Literal::Int(i)) => Some(Value::Int(*i)),
+        Expr::Literal(Literal::String(s)) => Some(Value::Code(s.clone())),
+        Expr::Literal(Literal::Date(d)) => Some(Value::Date(*d)),
+        _ => None,
     }
 }
 
@@ -174,11 +212,18 @@ pub fn constant(value: &Value, len: usize) -> Vector {
     match value {
         Value::Unknown => Vector::Null(len),
         Value::Bool(b) => {
-            let values = if *b { BooleanBuffer::new_set(len) } else { BooleanBuffer::new_unset(len) };
+            let values = if *b {
+                BooleanBuffer::new_set(len)
+            } else {
+                BooleanBuffer::new_unset(len)
+            };
             Vector::Bool(BooleanArray::new(values, None))
         }
         Value::Int(i) => Vector::Int(Int64Array::new(ScalarBuffer::from(vec![*i; len]), None)),
-        Value::Date(d) => Vector::Date(Date32Array::new(ScalarBuffer::from(vec![civil::day_number(*d); len]), None)),
+        Value::Date(d) => Vector::Date(Date32Array::new(
+            ScalarBuffer::from(vec![civil::day_number(*d); len]),
+            None,
+        )),
         Value::Code(s) | Value::Text(s) => Vector::Str(Strings::constant(s, len)),
         Value::Datetime(moment) => {
             let day = civil::day_number(kvalreg_core::time::oslo_date(moment));
@@ -189,9 +234,10 @@ pub fn constant(value: &Value, len: usize) -> Vector {
                     let nanos = (n != 0).then(|| arrow_array::Int32Array::new(ScalarBuffer::from(vec![n; len]), None));
                     (Int64Array::new(ScalarBuffer::from(vec![s; len]), None), nanos)
                 }
-                Moment::DateOnly(_) => {
-                    (Int64Array::new(ScalarBuffer::from(vec![0; len]), Some(NullBuffer::new_null(len))), None)
-                }
+                Moment::DateOnly(_) => (
+                    Int64Array::new(ScalarBuffer::from(vec![0; len]), Some(NullBuffer::new_null(len))),
+                    None,
+                ),
             };
             Vector::Moment(Moments { seconds, nanos, date })
         }

@@ -80,7 +80,10 @@ pub(super) fn gather(len: usize, sources: &[Vector], chosen: &[u32]) -> Vector {
             let at = |row: usize| moment(row).filter(|m| m.seconds.is_valid(row));
             let (seconds, seconds_nulls) = take(len, |row| at(row).map(|m| m.seconds.value(row)));
             let (nanos, _) = take(len, |row| at(row).map(|m| m.nanos_at(row)));
-            let nanos = nanos.iter().any(|n| *n != 0).then(|| Int32Array::new(nanos, seconds_nulls.clone()));
+            let nanos = nanos
+                .iter()
+                .any(|n| *n != 0)
+                .then(|| Int32Array::new(nanos, seconds_nulls.clone()));
             let (date, date_nulls) = take(len, |row| {
                 moment(row).filter(|m| m.date.is_valid(row)).map(|m| m.date.value(row))
             });
@@ -99,7 +102,10 @@ pub(super) fn gather(len: usize, sources: &[Vector], chosen: &[u32]) -> Vector {
                     _ => None,
                 }
             });
-            Vector::Str(Strings { keys: UInt32Array::new(keys, nulls), values: Arc::new(dictionary) })
+            Vector::Str(Strings {
+                keys: UInt32Array::new(keys, nulls),
+                values: Arc::new(dictionary),
+            })
         }
     }
 }
@@ -111,7 +117,12 @@ fn merge(sources: &[Vector]) -> (Dictionary, Vec<Vec<u32>>) {
     let maps = sources
         .iter()
         .map(|source| match source {
-            Vector::Str(s) => s.values.values().iter().map(|v| dictionary.intern(v).unwrap_or(u32::MAX)).collect(),
+            Vector::Str(s) => s
+                .values
+                .values()
+                .iter()
+                .map(|v| dictionary.intern(v).unwrap_or(u32::MAX))
+                .collect(),
             _ => Vec::new(),
         })
         .collect();

@@ -19,7 +19,9 @@ const DEFAULT_MINIMUM_DENOMINATOR: u64 = 5;
 impl Checker {
     /// The indicators in file order. Their expressions may also use `report_date`.
     pub(super) fn indicators(&mut self, folder: &Folder) -> Vec<Indicator> {
-        let Some(file) = &folder.indicators else { return Vec::new() };
+        let Some(file) = &folder.indicators else {
+            return Vec::new();
+        };
         let unit_variable = folder.register.content.unit_variable.get_ref().clone();
         self.parameters.insert(REPORT_DATE.to_string(), VarType::Date);
         let mut indicators = Vec::new();
@@ -41,8 +43,17 @@ impl Checker {
         indicators
     }
 
-    fn indicator(&mut self, file: &Parsed<IndicatorsFile>, raw: &IndicatorFile, unit_variable: &str) -> Option<Indicator> {
-        let denominator = self.condition(&Site::of(file, &raw.denominator), "denominator", raw.denominator.get_ref());
+    fn indicator(
+        &mut self,
+        file: &Parsed<IndicatorsFile>,
+        raw: &IndicatorFile,
+        unit_variable: &str,
+    ) -> Option<Indicator> {
+        let denominator = self.condition(
+            &Site::of(file, &raw.denominator),
+            "denominator",
+            raw.denominator.get_ref(),
+        );
         let kind = self.indicator_kind(file, raw);
         let direction = match raw.direction {
             DirectionFile::Higher => Direction::Higher,
@@ -55,7 +66,10 @@ impl Checker {
             Some(n) => match u64::try_from(*n.get_ref()) {
                 Ok(n) if n >= 1 => Some(n),
                 _ => {
-                    self.error(&Site::of(file, n), "minimum_denominator must be a whole number of at least 1");
+                    self.error(
+                        &Site::of(file, n),
+                        "minimum_denominator must be a whole number of at least 1",
+                    );
                     None
                 }
             },
@@ -82,7 +96,10 @@ impl Checker {
         match raw.kind.get_ref() {
             IndicatorKindFile::Proportion => {
                 if let Some(value) = &raw.value {
-                    self.error(&Site::of(file, value), "`value` is for median indicators; a proportion has a `numerator`");
+                    self.error(
+                        &Site::of(file, value),
+                        "`value` is for median indicators; a proportion has a `numerator`",
+                    );
                 }
                 match &raw.numerator {
                     None => {
@@ -146,7 +163,10 @@ impl Checker {
             self.error(&Site::of(file, green), reason);
             return None;
         }
-        Some(Some(Levels { green: green_threshold, yellow: yellow_threshold }))
+        Some(Some(Levels {
+            green: green_threshold,
+            yellow: yellow_threshold,
+        }))
     }
 
     fn threshold(
@@ -167,8 +187,15 @@ impl Checker {
         };
         let wants_high = direction == Direction::Higher;
         if threshold.comparison.wants_high() != wants_high {
-            let (better, symbols) = if wants_high { ("higher", ">= or >") } else { ("lower", "<= or <") };
-            let reason = format!("{key} `{}`: {better} is better for this indicator, so use {symbols}", text.get_ref());
+            let (better, symbols) = if wants_high {
+                ("higher", ">= or >")
+            } else {
+                ("lower", "<= or <")
+            };
+            let reason = format!(
+                "{key} `{}`: {better} is better for this indicator, so use {symbols}",
+                text.get_ref()
+            );
             self.error(&site, reason);
             return None;
         }
@@ -180,7 +207,10 @@ impl Checker {
     fn unit(&mut self, file: &Parsed<IndicatorsFile>, raw: &IndicatorFile, unit_variable: &str) -> Option<Expression> {
         let Some(text) = &raw.unit else {
             let expr = crate::expr::parse(unit_variable).ok()?;
-            return Some(Expression { text: unit_variable.to_string(), expr });
+            return Some(Expression {
+                text: unit_variable.to_string(),
+                expr,
+            });
         };
         let site = Site::of(file, text);
         let unit = self.expression(&site, "unit", text.get_ref(), VarType::Code)?;
@@ -208,13 +238,18 @@ impl Checker {
 /// a CASE, the arguments of coalesce, or the expression itself.
 fn result_sources(expr: &Expr) -> Vec<&Expr> {
     match expr {
-        Expr::Case { branches, otherwise, .. } => branches
+        Expr::Case {
+            branches, otherwise, ..
+        } => branches
             .iter()
             .map(|(_, then)| then)
             .chain(otherwise.as_deref())
             .flat_map(result_sources)
             .collect(),
-        Expr::Call { function: Function::Coalesce, args } => args.iter().flat_map(result_sources).collect(),
+        Expr::Call {
+            function: Function::Coalesce,
+            args,
+        } => args.iter().flat_map(result_sources).collect(),
         other => vec![other],
     }
 }

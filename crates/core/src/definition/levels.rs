@@ -64,7 +64,9 @@ impl Threshold {
             .filter(|n: &f64| n.is_finite())
             .ok_or_else(|| format!("`{trimmed}`: `{number}` is not a number"))?;
         if is_percent && !percent {
-            return Err(format!("`{trimmed}`: `%` is only for proportions; a median's level is in its own unit"));
+            return Err(format!(
+                "`{trimmed}`: `%` is only for proportions; a median's level is in its own unit"
+            ));
         }
         let limit = if is_percent { limit / 100.0 } else { limit };
         if percent && !(0.0..=1.0).contains(&limit) {
@@ -92,7 +94,11 @@ impl Threshold {
             return false;
         }
         let high = self.comparison.wants_high();
-        let beyond = if high { self.limit > other.limit } else { self.limit < other.limit };
+        let beyond = if high {
+            self.limit > other.limit
+        } else {
+            self.limit < other.limit
+        };
         let same_limit_strict = self.limit == other.limit
             && matches!(self.comparison, Comparison::Above | Comparison::Below)
             && matches!(other.comparison, Comparison::AtLeast | Comparison::AtMost);
@@ -145,19 +151,50 @@ mod tests {
 
     #[test]
     fn reads_fractions_and_percentages() {
-        assert_eq!(t(">= 0.80"), Threshold { comparison: Comparison::AtLeast, limit: 0.8 });
-        assert_eq!(t("> 60 %"), Threshold { comparison: Comparison::Above, limit: 0.6 });
-        assert_eq!(t("<=0.06"), Threshold { comparison: Comparison::AtMost, limit: 0.06 });
+        assert_eq!(
+            t(">= 0.80"),
+            Threshold {
+                comparison: Comparison::AtLeast,
+                limit: 0.8
+            }
+        );
+        assert_eq!(
+            t("> 60 %"),
+            Threshold {
+                comparison: Comparison::Above,
+                limit: 0.6
+            }
+        );
+        assert_eq!(
+            t("<=0.06"),
+            Threshold {
+                comparison: Comparison::AtMost,
+                limit: 0.06
+            }
+        );
         assert!(Threshold::parse("= 0.5", true).is_err());
         assert!(Threshold::parse(">= 80", true).unwrap_err().contains("between 0 and 1"));
-        assert!(Threshold::parse("<= 30 %", false).unwrap_err().contains("only for proportions"));
-        assert_eq!(Threshold::parse("<= 30", false), Ok(Threshold { comparison: Comparison::AtMost, limit: 30.0 }));
+        assert!(
+            Threshold::parse("<= 30 %", false)
+                .unwrap_err()
+                .contains("only for proportions")
+        );
+        assert_eq!(
+            Threshold::parse("<= 30", false),
+            Ok(Threshold {
+                comparison: Comparison::AtMost,
+                limit: 30.0
+            })
+        );
         assert!(Threshold::parse(">= NaN", true).is_err());
     }
 
     #[test]
     fn places_values_at_the_edges() {
-        let levels = Levels { green: t(">= 0.80"), yellow: t("> 0.60") };
+        let levels = Levels {
+            green: t(">= 0.80"),
+            yellow: t("> 0.60"),
+        };
         assert_eq!(levels.level(0.8), Level::Green);
         assert_eq!(levels.level(4.0 / 5.0), Level::Green);
         assert_eq!(levels.level(0.7999), Level::Yellow);
