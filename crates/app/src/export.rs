@@ -16,16 +16,23 @@ use crate::{AppError, Platform, RegistrationView, status_name};
 const PAGE: u32 = 5_000;
 
 impl Platform {
-    /// Writes every current registration of the register in creation order; returns how
-    /// many. NDJSON: `{"status": ..., <document in definition order>}` per line. CSV: a
+    /// Writes every current registration of the register in creation order and audits the
+    /// export as `actor`'s; returns how many. NDJSON: `{"status": ..., <document in definition order>}` per line. CSV: a
     /// `status` column and one column per entered variable, in definition order.
     pub async fn export(
         &self,
         register: &str,
         format: FileFormat,
         out: &mut (dyn Write + Send),
+        actor: &str,
     ) -> Result<usize, AppError> {
         let register = self.register(register)?;
+        // Audited before the first line leaves, so a failed audit stops the export.
+        let format_name = match format {
+            FileFormat::Csv => "csv",
+            FileFormat::Ndjson => "ndjson",
+        };
+        self.audit_export(&register.id, actor, format_name).await?;
         let names: Vec<&str> = register.variables().map(|v| v.name.as_str()).collect();
         let written = match format {
             FileFormat::Csv => {

@@ -274,6 +274,7 @@ impl Platform {
         let mut warnings = 0;
         let mut problems: Vec<LineProblem> = Vec::new();
         let mut writes: Vec<Write> = Vec::new();
+        let mut write_lines: Vec<usize> = Vec::new();
         let mut failure: Option<AppError> = None;
         let mut each = |line: usize, read: ReadLine| {
             checked += 1;
@@ -290,7 +291,10 @@ impl Platform {
                             reason: None,
                         };
                         match self.protected_write(register, &record, meta) {
-                            Ok(write) => writes.push(write),
+                            Ok(write) => {
+                                writes.push(write);
+                                write_lines.push(line);
+                            }
                             Err(e) => failure = Some(e),
                         }
                     }
@@ -322,7 +326,16 @@ impl Platform {
         let written = if writes.is_empty() {
             0
         } else {
-            self.store.create_many(writes).await?
+            self.store.create_many(writes).await.map_err(|e| match e {
+                kvalreg_store::StoreError::Reserved { index, .. } => AppError::ImportRefused {
+                    problems: vec![finding_problem(
+                        write_lines.get(index).copied().unwrap_or_default(),
+                        crate::privacy::reserved_finding(register),
+                    )],
+                    total_lines: checked,
+                },
+                other => AppError::from(other),
+            })?
         };
         progress(ImportProgress::Written(written));
         Ok(ImportReport { written, warnings })

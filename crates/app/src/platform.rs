@@ -156,7 +156,11 @@ impl Platform {
                 reason: None,
             },
         )?;
-        let stored = self.store.create(write).await?;
+        let stored = self
+            .store
+            .create(write)
+            .await
+            .map_err(|e| crate::privacy::refusal(register, e))?;
         Ok(Saved {
             registration: self.view(register, stored, &ctx)?,
             warnings,
@@ -315,7 +319,7 @@ impl Platform {
     }
 
     /// The current version, if it belongs to the register and the scope may see it.
-    async fn fetch(&self, scope: &Scope, register: &Register, id: Uuid) -> Result<Registration, AppError> {
+    pub(crate) async fn fetch(&self, scope: &Scope, register: &Register, id: Uuid) -> Result<Registration, AppError> {
         let stored = self.store.get(scope, id).await?;
         if stored.register != register.id {
             return Err(AppError::NotFound(id));
@@ -324,7 +328,7 @@ impl Platform {
     }
 
     /// As [`Platform::fetch`], refusing a stale expected version before any other check.
-    async fn current(
+    pub(crate) async fn current(
         &self,
         scope: &Scope,
         register: &Register,

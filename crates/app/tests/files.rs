@@ -165,7 +165,10 @@ async fn export_then_import_then_export_is_exact_in_both_formats() {
     for format in [FileFormat::Ndjson, FileFormat::Csv] {
         let mut first = Vec::new();
         assert_eq!(
-            source.export("stroke", format, &mut first).await.expect("export"),
+            source
+                .export("stroke", format, &mut first, "tester")
+                .await
+                .expect("export"),
             set.len()
         );
         let target_dir = tempfile::tempdir().expect("temp dir");
@@ -174,7 +177,7 @@ async fn export_then_import_then_export_is_exact_in_both_formats() {
         assert_eq!(result.expect("re-import").written, set.len());
         let mut second = Vec::new();
         target
-            .export("stroke", format, &mut second)
+            .export("stroke", format, &mut second, "tester")
             .await
             .expect("export again");
         assert!(first == second, "{format:?} export differs after a round trip");

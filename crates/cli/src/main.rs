@@ -4,14 +4,19 @@
 mod definitions;
 mod hospitals;
 mod options;
+mod privacy;
+mod report;
 mod serve;
 mod transfer;
+mod users;
 
 use std::process::ExitCode;
 
 use clap::Parser as _;
 
-use crate::options::{Cli, Command, DefinitionsCommand, HospitalsCommand};
+use crate::options::{
+    AuditCommand, Cli, Command, DefinitionsCommand, HospitalsCommand, ReservationCommand, UserCommand,
+};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -51,5 +56,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             HospitalsCommand::List => hospitals::list(&global).await.map(|()| ExitCode::SUCCESS),
             HospitalsCommand::Import { file } => hospitals::import(&global, &file).await.map(|()| ExitCode::SUCCESS),
         },
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => privacy::verify(&global).await,
+        Command::Reservation { command } => match command {
+            ReservationCommand::Add(args) => privacy::add(&global, args).await.map(|()| ExitCode::SUCCESS),
+            ReservationCommand::Withdraw(args) => privacy::withdraw(&global, args).await,
+        },
+        Command::Report { command } => report::run(&global, command).await.map(|()| ExitCode::SUCCESS),
+        Command::User { command } => match command {
+            UserCommand::Add(args) => users::add(&global, args).await,
+            UserCommand::List => users::list(&global).await,
+            UserCommand::Disable { name, actor } => users::disable(&global, &name, &actor).await,
+        }
+        .map(|()| ExitCode::SUCCESS),
     }
 }

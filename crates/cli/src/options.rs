@@ -51,6 +51,77 @@ pub enum Command {
         #[command(subcommand)]
         command: HospitalsCommand,
     },
+    /// Check the audit log's hash chain
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Record or withdraw a person's reservation (opt-out); the national id is read from stdin
+    Reservation {
+        #[command(subcommand)]
+        command: ReservationCommand,
+    },
+    /// Compute reports: quality indicators as JSON
+    Report {
+        #[command(subcommand)]
+        command: crate::report::ReportCommand,
+    },
+    /// Add, list or disable users; a new user's password is read from stdin
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Add a user; the password (at least 12 characters) is read from stdin
+    Add(UserAddArgs),
+    /// Print every user and their roles as CSV
+    List,
+    /// Disable a user
+    Disable {
+        name: String,
+        /// Who disables the user, for the audit log
+        #[arg(long, default_value = "operator")]
+        actor: String,
+    },
+}
+
+#[derive(Args)]
+pub struct UserAddArgs {
+    /// The user name (lower-case a-z, digits, . _ - @)
+    pub name: String,
+    /// A role as role[:register[:hospital]], e.g. registrar:stroke:AHUS or auditor; repeatable
+    #[arg(long)]
+    pub grant: Vec<String>,
+    /// Who adds the user, for the audit log
+    #[arg(long, default_value = "operator")]
+    pub actor: String,
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Check every entry; exits non-zero naming the first altered, removed or reordered one
+    Verify,
+}
+
+#[derive(Subcommand)]
+pub enum ReservationCommand {
+    /// Record a reservation and delete the person's registrations in the register
+    Add(ReservationArgs),
+    /// Withdraw a reservation
+    Withdraw(ReservationArgs),
+}
+
+#[derive(Args)]
+pub struct ReservationArgs {
+    /// The register the reservation is for (e.g. stroke)
+    #[arg(long)]
+    pub register: String,
+    /// Who records it, for the audit log
+    #[arg(long, default_value = "register-admin")]
+    pub actor: String,
 }
 
 #[derive(Args)]
@@ -88,6 +159,9 @@ pub struct ExportArgs {
     /// Write to this file instead of stdout
     #[arg(long)]
     pub output: Option<PathBuf>,
+    /// Who the export is recorded as made by in the audit log
+    #[arg(long, default_value = "export")]
+    pub actor: String,
 }
 
 #[derive(Subcommand)]

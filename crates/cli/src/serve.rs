@@ -55,13 +55,17 @@ pub async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
             shown(&data.root)
         );
     }
+    let platform = Arc::new(platform);
+    let indicators = kvalreg_app::indicators::IndicatorColumns::start(Arc::clone(&platform))
+        .await
+        .context("cannot build the indicator columns")?;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let address = listener.local_addr().context("cannot read the listening address")?;
     let mut stdout = std::io::stdout();
     writeln!(stdout, "kvalreg listening on http://{address}/").and_then(|()| stdout.flush())?;
-    kvalreg_web::serve(listener, Arc::new(platform), WebOptions { demo: args.demo })
+    kvalreg_web::serve_with_indicators(listener, platform, WebOptions { demo: args.demo }, indicators)
         .await
         .context("the web server stopped")
 }

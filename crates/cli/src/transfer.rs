@@ -117,7 +117,7 @@ pub async fn export(global: &Global, args: ExportArgs) -> anyhow::Result<()> {
         None => {
             let mut out = BufWriter::new(std::io::stdout());
             platform
-                .export(&args.register, format, &mut out)
+                .export(&args.register, format, &mut out, &args.actor)
                 .await
                 .context("cannot export")?
         }
@@ -127,7 +127,7 @@ pub async fn export(global: &Global, args: ExportArgs) -> anyhow::Result<()> {
             let partial = partial_path(path);
             let file = File::create(&partial).with_context(|| format!("cannot create {}", shown(&partial)))?;
             let mut out = BufWriter::new(file);
-            let count = platform.export(&args.register, format, &mut out).await;
+            let count = platform.export(&args.register, format, &mut out, &args.actor).await;
             let count = count.and_then(|count| {
                 let file = out.into_inner().map_err(|e| AppError::Io(e.into_error()))?;
                 file.sync_all()?;

@@ -160,7 +160,12 @@ fn text(digits: &[u32]) -> String {
         .collect()
 }
 
+/// A calendar date; year 0 is none (the proleptic calendar has no year 0000 for a birth,
+/// and python-stdnum, which the cross-check compares with, refuses it too).
 fn make_date(year: u32, month: u32, day: u32) -> Option<Date> {
+    if year == 0 {
+        return None;
+    }
     Date::new(
         i16::try_from(year).ok()?,
         i8::try_from(month).ok()?,

@@ -2,13 +2,17 @@
 //! sequence other processes follow, and hospitals as reference data. Two implementations
 //! (SQLite, PostgreSQL) behind one trait and one conformance suite. The store knows nothing
 //! of a register's variables: documents are JSON objects validated before they get here.
+//! Every write leaves an entry in a hash-chained audit log in its own transaction, and a
+//! person's reservation (opt-out) deletes their registrations in a register.
 
+mod audit;
 mod connect;
 mod diff;
 mod postgres;
 mod query;
 mod record;
 mod sqlite;
+mod users;
 
 use std::collections::BTreeSet;
 
@@ -17,9 +21,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 use uuid::Uuid;
 
+pub use audit::{AuditEntry, AuditFilter, AuditProblem, AuditRecord, AuditReport, GENESIS};
 pub use connect::connect;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
+pub use users::{Grant, Role, User};
 
 /// Which hospitals a read may see. Every read takes one, so no query can forget the
 /// hospital filter (architecture.md §10).
@@ -133,7 +139,8 @@ pub struct Filter {
     pub limit: u32,
 }
 
-/// One entry of the change sequence: a registration got a new version (or was deleted).
+/// One entry of the change sequence: a registration got a new version, or was deleted
+/// (version 0: a reservation removed it with all its versions).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Change {
     pub seq: i64,
@@ -175,6 +182,12 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("database migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("the person has reserved themselves against register {register} (write {index} of the batch)")]
+    Reserved { register: String, index: usize },
+    #[error("there is already a user called {0}")]
+    UserExists(String),
+    #[error("there is no user called {0}")]
+    UnknownUser(String),
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
 }
@@ -185,7 +198,10 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 #[async_trait::async_trait]
 pub trait Store: Send + Sync {
     /// Creates one registration at version 1. The hospital must be in the hospital list
-    /// (otherwise UnknownHospital); the caller checks the user's scope before.
+    /// (otherwise UnknownHospital) and the person must not have a reservation against the
+    /// register (otherwise Reserved); the caller checks the user's scope before. Every write
+    /// appends its audit entries in its own transaction (`registration.create`,
+    /// `registration.import` — one per registration — and `registration.update`).
     async fn create(&self, write: Write) -> Result<Registration>;
     /// Creates many registrations in one transaction: all or nothing (import).
     async fn create_many(&self, writes: Vec<Write>) -> Result<usize>;
@@ -199,6 +215,9 @@ pub trait Store: Send + Sync {
     async fn list(&self, scope: &Scope, filter: &Filter) -> Result<Vec<Registration>>;
     /// How many current registrations match the filter (cursor and limit ignored).
     async fn count(&self, scope: &Scope, filter: &Filter) -> Result<u64>;
+    /// Current registrations of one person (by the HMAC look-up key) in a register that the
+    /// scope may see, in creation order: the candidates for a duplicate registration.
+    async fn find_by_person(&self, scope: &Scope, register: &str, lookup_key: &str) -> Result<Vec<Registration>>;
     /// Every version of one registration, oldest first.
     async fn history(&self, scope: &Scope, id: Uuid) -> Result<Vec<Version>>;
     /// Changes with sequence number greater than `after`, oldest first, at most `limit`
@@ -209,4 +228,27 @@ pub trait Store: Send + Sync {
     async fn upsert_hospitals(&self, hospitals: &[Hospital]) -> Result<()>;
     /// All hospitals, ordered by code.
     async fn hospitals(&self) -> Result<Vec<Hospital>>;
+    /// Appends an event that is not a write (a read of identifiable data, an export, a
+    /// sign-in, a permission change) to the audit log; returns its number.
+    async fn audit(&self, entry: AuditEntry) -> Result<i64>;
+    /// Audit entries matching the filter, oldest first.
+    async fn audit_entries(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>>;
+    /// Checks the whole audit chain and names the first altered, removed or reordered entry.
+    async fn verify_audit(&self) -> Result<AuditReport>;
+    /// Records a person's reservation against `register` and deletes every registration of
+    /// theirs there with all its versions; the change sequence keeps only deletion markers
+    /// and the audit entry (`reservation.add`) names neither the person nor the key. Returns
+    /// how many registrations were deleted. Recording an existing reservation again deletes
+    /// nothing more and is audited as well.
+    async fn reserve(&self, register: &str, lookup_key: &str, actor: &str) -> Result<u64>;
+    /// Withdraws a reservation (audited as `reservation.withdraw`); false if there was none.
+    async fn withdraw_reservation(&self, register: &str, lookup_key: &str, actor: &str) -> Result<bool>;
+    /// Adds an active user with the given grants (audited as `user.add` with the grants).
+    /// The caller has checked the grants' scopes and hashed the password; a hospital must
+    /// be in the hospital list (otherwise UnknownHospital).
+    async fn add_user(&self, name: &str, password_hash: &str, grants: &[Grant], actor: &str) -> Result<()>;
+    /// Every user with their grants, ordered by name.
+    async fn users(&self) -> Result<Vec<User>>;
+    /// Enables or disables a user (audited as `user.enable` / `user.disable`).
+    async fn set_user_active(&self, name: &str, active: bool, actor: &str) -> Result<()>;
 }

@@ -11,6 +11,11 @@
 //! call `changes_since(last, limit)` again; numbers may have gaps (a rolled-back write uses
 //! up its number), and a gap never fills later.
 //!
+//! The same lock orders the audit chain (entries are numbered and linked while it is held)
+//! and reservations: a write checks for a reservation only once it holds the lock, and
+//! `reserve` takes it before it looks for the person's registrations, so a registration of
+//! a reserved person can neither slip in beside a reservation nor survive it.
+//!
 //! The lock is taken at the end of a write, after the registration and version rows are in,
 //! so writers wait on each other only for the change insert and the commit. `create_many`
 //! holds it while it inserts its change entries (about a second per 100,000 rows).
@@ -27,11 +32,17 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, SqlSafeStr, Transaction};
 use uuid::Uuid;
 
+use crate::audit::{AuditRow, VERIFY_PAGE, Verifier, chain, reservation_entry, write_entry};
 use crate::query::{Dialect, push_filter, push_page, push_scope};
 use crate::record::{
     ChangeEntry, ChangeRow, HospitalRow, Pending, RegistrationRow, VersionRow, first_versions, hospitals_of, now,
+    timestamp_text,
 };
-use crate::{Change, Filter, Hospital, Registration, Result, Scope, Store, StoreError, Version, Write};
+use crate::users::{UserRow, grants_entry, users_of};
+use crate::{
+    AuditEntry, AuditFilter, AuditRecord, AuditReport, Change, Filter, Grant, Hospital, Registration, Result, Scope,
+    Store, StoreError, User, Version, Write,
+};
 
 /// The advisory lock key writers hold from their change insert to their commit
 /// ("kvalreg" in ASCII). Advisory locks are per database, so databases never share it.
@@ -96,13 +107,117 @@ impl PostgresStore {
 }
 
 fn migrator() -> Migrator {
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        "registrations".into(),
-        MigrationType::Simple,
-        include_str!("../migrations/postgres/0001_registrations.sql").into_sql_str(),
-        false,
-    )])
+    Migrator::with_migrations(vec![
+        Migration::new(
+            1,
+            "registrations".into(),
+            MigrationType::Simple,
+            include_str!("../migrations/postgres/0001_registrations.sql").into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            2,
+            "audit reservations".into(),
+            MigrationType::Simple,
+            include_str!("../migrations/postgres/0002_audit_reservations.sql").into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            3,
+            "users".into(),
+            MigrationType::Simple,
+            include_str!("../migrations/postgres/0003_users.sql").into_sql_str(),
+            false,
+        ),
+    ])
+}
+
+const AUDIT_COLUMNS: &str = "seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS at, actor, \
+     action, register, registration_id::text AS registration_id, hospital, detail, prev_hash, hash";
+
+async fn take_lock(conn: &mut PgConnection) -> Result<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(CHANGES_LOCK)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Takes [`CHANGES_LOCK`] (again, if the transaction holds it already) and appends entries
+/// to the audit chain. Returns the number of the last entry.
+async fn append_audit(conn: &mut PgConnection, entries: Vec<AuditEntry>) -> Result<i64> {
+    take_lock(conn).await?;
+    let head: Option<(i64, String)> = sqlx::query_as("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(&mut *conn)
+        .await?;
+    let mut last = head.as_ref().map_or(0, |(seq, _)| *seq);
+    let records = chain(head, entries);
+    for chunk in records.chunks(BATCH) {
+        sqlx::query(
+            "INSERT INTO audit (seq, at, actor, action, register, registration_id, hospital, detail, prev_hash, hash) \
+             SELECT seq, at::timestamptz, actor, action, register, registration_id::uuid, hospital, detail, prev_hash, hash \
+             FROM UNNEST($1::int8[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], \
+             $8::text[], $9::text[], $10::text[]) \
+             AS u(seq, at, actor, action, register, registration_id, hospital, detail, prev_hash, hash)",
+        )
+        .bind(chunk.iter().map(|r| r.seq).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|r| timestamp_text(r.at)).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|r| r.actor.as_str()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|r| r.action.as_str()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|r| r.register.as_deref()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|r| r.registration_id.map(|id| id.hyphenated().to_string())).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|r| r.hospital.as_deref()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|r| r.detail.as_str()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|r| r.prev_hash.as_str()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|r| r.hash.as_str()).collect::<Vec<_>>())
+        .execute(&mut *conn)
+        .await?;
+        last = chunk.last().map_or(last, |r| r.seq);
+    }
+    Ok(last)
+}
+
+/// (index, register, look-up key) of every write that names a person.
+fn people_of(writes: &[Write]) -> Vec<(i64, String, String)> {
+    writes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, w)| {
+            let person = w.person.as_ref()?;
+            Some((
+                i64::try_from(i).unwrap_or(i64::MAX),
+                w.register.clone(),
+                person.lookup_key.clone(),
+            ))
+        })
+        .collect()
+}
+
+/// Refuses the first write whose person has a reservation against its register. Call it
+/// while holding [`CHANGES_LOCK`].
+async fn ensure_not_reserved(conn: &mut PgConnection, people: &[(i64, String, String)]) -> Result<()> {
+    let indexes: Vec<i64> = people.iter().map(|p| p.0).collect();
+    let registers: Vec<&str> = people.iter().map(|p| p.1.as_str()).collect();
+    let keys: Vec<&str> = people.iter().map(|p| p.2.as_str()).collect();
+    if indexes.is_empty() {
+        return Ok(());
+    }
+    let first: Option<(i64, String)> = sqlx::query_as(
+        "SELECT u.i, u.register FROM UNNEST($1::int8[], $2::text[], $3::text[]) AS u(i, register, lookup_key) \
+         JOIN reservations r ON r.register = u.register AND r.lookup_key = u.lookup_key ORDER BY u.i LIMIT 1",
+    )
+    .bind(&indexes)
+    .bind(&registers)
+    .bind(&keys)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match first {
+        Some((index, register)) => Err(StoreError::Reserved {
+            register,
+            index: usize::try_from(index).unwrap_or(usize::MAX),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Refuses the first hospital code that is not in the hospital list.
@@ -178,10 +293,7 @@ async fn insert_versions(conn: &mut PgConnection, chunk: &[Pending]) -> Result<(
 
 /// Takes [`CHANGES_LOCK`], held until the transaction ends, then appends the change entries.
 async fn insert_changes(conn: &mut PgConnection, entries: &[ChangeEntry]) -> Result<()> {
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(CHANGES_LOCK)
-        .execute(&mut *conn)
-        .await?;
+    take_lock(conn).await?;
     for chunk in entries.chunks(BATCH) {
         sqlx::query(
             "INSERT INTO changes (registration_id, register, version) \
@@ -223,19 +335,26 @@ impl Store for PostgresStore {
         ensure_hospitals(&mut tx, BTreeSet::from([pending.write.hospital.as_str()])).await?;
         insert_new(&mut tx, std::slice::from_ref(&pending)).await?;
         insert_changes(&mut tx, &[ChangeEntry::from(&pending)]).await?;
+        ensure_not_reserved(&mut tx, &people_of(std::slice::from_ref(&pending.write))).await?;
+        append_audit(&mut tx, vec![write_entry(&pending, "registration.create")]).await?;
         tx.commit().await?;
         Ok(pending.into_registration())
     }
 
     async fn create_many(&self, writes: Vec<Write>) -> Result<usize> {
         let mut entries = Vec::with_capacity(writes.len());
+        let mut audit = Vec::with_capacity(writes.len());
         let mut tx = self.begin_write().await?;
         ensure_hospitals(&mut tx, hospitals_of(&writes)).await?;
+        let people = people_of(&writes);
         for chunk in first_versions(writes, now(), BATCH) {
             insert_new(&mut tx, &chunk).await?;
             entries.extend(chunk.iter().map(ChangeEntry::from));
+            audit.extend(chunk.iter().map(|p| write_entry(p, "registration.import")));
         }
         insert_changes(&mut tx, &entries).await?;
+        ensure_not_reserved(&mut tx, &people).await?;
+        append_audit(&mut tx, audit).await?;
         tx.commit().await?;
         Ok(entries.len())
     }
@@ -292,6 +411,8 @@ impl Store for PostgresStore {
         }
         insert_versions(&mut tx, std::slice::from_ref(&pending)).await?;
         insert_changes(&mut tx, &[ChangeEntry::from(&pending)]).await?;
+        ensure_not_reserved(&mut tx, &people_of(std::slice::from_ref(&pending.write))).await?;
+        append_audit(&mut tx, vec![write_entry(&pending, "registration.update")]).await?;
         tx.commit().await?;
         Ok(pending.into_registration())
     }
@@ -309,6 +430,16 @@ impl Store for PostgresStore {
         push_filter(&mut qb, DIALECT, scope, filter);
         let n: i64 = qb.build_query_scalar().fetch_one(&self.pool).await?;
         u64::try_from(n).map_err(|_| StoreError::Corrupt(format!("negative count {n}")))
+    }
+
+    async fn find_by_person(&self, scope: &Scope, register: &str, lookup_key: &str) -> Result<Vec<Registration>> {
+        let mut qb = QueryBuilder::<Postgres>::new(format!("SELECT {COLUMNS} FROM registrations WHERE register = "));
+        qb.push_bind(register.to_owned());
+        qb.push(" AND person_lookup_key = ").push_bind(lookup_key.to_owned());
+        push_scope(&mut qb, "hospital", scope);
+        qb.push(" ORDER BY seq");
+        let rows = qb.build_query_as::<RegistrationRow>().fetch_all(&self.pool).await?;
+        rows.into_iter().map(RegistrationRow::into_registration).collect()
     }
 
     async fn history(&self, scope: &Scope, id: Uuid) -> Result<Vec<Version>> {
@@ -368,5 +499,159 @@ impl Store for PostgresStore {
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.into_iter().map(Hospital::from).collect())
+    }
+
+    async fn audit(&self, entry: AuditEntry) -> Result<i64> {
+        let mut tx = self.begin_write().await?;
+        let seq = append_audit(&mut tx, vec![entry]).await?;
+        tx.commit().await?;
+        Ok(seq)
+    }
+
+    async fn audit_entries(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>> {
+        let mut qb = QueryBuilder::<Postgres>::new(format!("SELECT {AUDIT_COLUMNS} FROM audit"));
+        crate::audit::push_filter(&mut qb, filter, "::uuid");
+        let rows = qb.build_query_as::<AuditRow>().fetch_all(&self.pool).await?;
+        rows.into_iter().map(AuditRow::into_record).collect()
+    }
+
+    async fn verify_audit(&self) -> Result<AuditReport> {
+        let mut verifier = Verifier::new();
+        let mut after = i64::MIN;
+        loop {
+            let mut qb = QueryBuilder::<Postgres>::new(format!("SELECT {AUDIT_COLUMNS} FROM audit WHERE seq > "));
+            qb.push_bind(after).push(" ORDER BY seq LIMIT ").push_bind(VERIFY_PAGE);
+            let rows = qb.build_query_as::<AuditRow>().fetch_all(&self.pool).await?;
+            let Some(last) = rows.last().map(AuditRow::seq) else {
+                break;
+            };
+            for row in rows {
+                verifier.feed(&row.into_record()?);
+            }
+            after = last;
+        }
+        Ok(verifier.report())
+    }
+
+    async fn reserve(&self, register: &str, lookup_key: &str, actor: &str) -> Result<u64> {
+        let mut tx = self.begin_write().await?;
+        take_lock(&mut tx).await?;
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT id::text FROM registrations WHERE register = $1 AND person_lookup_key = $2 ORDER BY seq FOR UPDATE",
+        )
+        .bind(register)
+        .bind(lookup_key)
+        .fetch_all(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM registration_versions WHERE registration_id = ANY($1::text[]::uuid[])")
+            .bind(&ids)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM registrations WHERE id = ANY($1::text[]::uuid[])")
+            .bind(&ids)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO changes (registration_id, register, version) \
+             SELECT id::uuid, $2, 0 FROM UNNEST($1::text[]) WITH ORDINALITY AS u(id, n) ORDER BY n",
+        )
+        .bind(&ids)
+        .bind(register)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO reservations (register, lookup_key, at) VALUES ($1, $2, $3::timestamptz) ON CONFLICT DO NOTHING",
+        )
+        .bind(register)
+        .bind(lookup_key)
+        .bind(timestamp_text(now()))
+        .execute(&mut *tx)
+        .await?;
+        let deleted = u64::try_from(ids.len()).unwrap_or(u64::MAX);
+        let entry = reservation_entry(
+            actor,
+            "reservation.add",
+            register,
+            ("deleted_registrations", deleted.into()),
+        );
+        append_audit(&mut tx, vec![entry]).await?;
+        tx.commit().await?;
+        Ok(deleted)
+    }
+
+    async fn withdraw_reservation(&self, register: &str, lookup_key: &str, actor: &str) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        take_lock(&mut tx).await?;
+        let removed = sqlx::query("DELETE FROM reservations WHERE register = $1 AND lookup_key = $2")
+            .bind(register)
+            .bind(lookup_key)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            > 0;
+        let entry = reservation_entry(actor, "reservation.withdraw", register, ("existed", removed.into()));
+        append_audit(&mut tx, vec![entry]).await?;
+        tx.commit().await?;
+        Ok(removed)
+    }
+
+    async fn add_user(&self, name: &str, password_hash: &str, grants: &[Grant], actor: &str) -> Result<()> {
+        let grants: Vec<Grant> = grants.iter().cloned().collect::<BTreeSet<_>>().into_iter().collect();
+        let mut tx = self.begin_write().await?;
+        ensure_hospitals(&mut tx, grants.iter().filter_map(|g| g.hospital.as_deref()).collect()).await?;
+        let added = sqlx::query(
+            "INSERT INTO users (name, password_hash, active, created_at) VALUES ($1, $2, TRUE, $3::timestamptz) \
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(password_hash)
+        .bind(timestamp_text(now()))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if added == 0 {
+            return Err(StoreError::UserExists(name.to_owned()));
+        }
+        for grant in &grants {
+            sqlx::query("INSERT INTO user_roles (user_name, role, register, hospital) VALUES ($1, $2, $3, $4)")
+                .bind(name)
+                .bind(grant.role.name())
+                .bind(&grant.register)
+                .bind(&grant.hospital)
+                .execute(&mut *tx)
+                .await?;
+        }
+        append_audit(&mut tx, vec![grants_entry(actor, "user.add", name, &grants)]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn users(&self) -> Result<Vec<User>> {
+        let rows: Vec<UserRow> = sqlx::query_as(
+            "SELECT u.name, u.password_hash, u.active, to_char(u.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS created_at, \
+             r.role, r.register, r.hospital FROM users u LEFT JOIN user_roles r ON r.user_name = u.name ORDER BY u.name",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        users_of(rows)
+    }
+
+    async fn set_user_active(&self, name: &str, active: bool, actor: &str) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        take_lock(&mut tx).await?;
+        let changed = sqlx::query("UPDATE users SET active = $1 WHERE name = $2")
+            .bind(active)
+            .bind(name)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if changed == 0 {
+            return Err(StoreError::UnknownUser(name.to_owned()));
+        }
+        let mut entry = AuditEntry::new(actor, if active { "user.enable" } else { "user.disable" });
+        entry.detail.insert("user".into(), name.into());
+        append_audit(&mut tx, vec![entry]).await?;
+        tx.commit().await?;
+        Ok(())
     }
 }

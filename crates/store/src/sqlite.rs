@@ -13,11 +13,17 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{QueryBuilder, SqlSafeStr, Sqlite, SqliteConnection, SqlitePool, Transaction};
 use uuid::Uuid;
 
+use crate::audit::{AuditRow, VERIFY_PAGE, Verifier, chain, reservation_entry, write_entry};
 use crate::query::{Dialect, push_filter, push_page, push_scope};
 use crate::record::{
     ChangeEntry, ChangeRow, HospitalRow, Pending, RegistrationRow, VersionRow, first_versions, hospitals_of, now,
+    timestamp_text,
 };
-use crate::{Change, Filter, Hospital, Registration, Result, Scope, Store, StoreError, Version, Write};
+use crate::users::{UserRow, grants_entry, users_of};
+use crate::{
+    AuditEntry, AuditFilter, AuditRecord, AuditReport, Change, Filter, Grant, Hospital, Registration, Result, Scope,
+    Store, StoreError, User, Version, Write,
+};
 
 const DIALECT: Dialect = Dialect { date: "", uuid: "" };
 
@@ -49,6 +55,7 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
+            .pragma("secure_delete", "on")
             .busy_timeout(BUSY_TIMEOUT);
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
@@ -73,13 +80,98 @@ impl SqliteStore {
 }
 
 fn migrator() -> Migrator {
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        "registrations".into(),
-        MigrationType::Simple,
-        include_str!("../migrations/sqlite/0001_registrations.sql").into_sql_str(),
-        false,
-    )])
+    Migrator::with_migrations(vec![
+        Migration::new(
+            1,
+            "registrations".into(),
+            MigrationType::Simple,
+            include_str!("../migrations/sqlite/0001_registrations.sql").into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            2,
+            "audit reservations".into(),
+            MigrationType::Simple,
+            include_str!("../migrations/sqlite/0002_audit_reservations.sql").into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            3,
+            "users".into(),
+            MigrationType::Simple,
+            include_str!("../migrations/sqlite/0003_users.sql").into_sql_str(),
+            false,
+        ),
+    ])
+}
+
+const AUDIT_COLUMNS: &str = "seq, at, actor, action, register, registration_id, hospital, detail, prev_hash, hash";
+
+/// Appends entries to the audit chain; the caller's `BEGIN IMMEDIATE` keeps other writers
+/// out until it commits. Returns the number of the last entry.
+async fn append_audit(conn: &mut SqliteConnection, entries: Vec<AuditEntry>) -> Result<i64> {
+    let head: Option<(i64, String)> = sqlx::query_as("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(&mut *conn)
+        .await?;
+    let mut last = head.as_ref().map_or(0, |(seq, _)| *seq);
+    let records = chain(head, entries);
+    for chunk in records.chunks(BATCH) {
+        let mut qb = QueryBuilder::<Sqlite>::new(format!("INSERT INTO audit ({AUDIT_COLUMNS}) "));
+        qb.push_values(chunk, |mut row, r| {
+            row.push_bind(r.seq)
+                .push_bind(timestamp_text(r.at))
+                .push_bind(r.actor.clone())
+                .push_bind(r.action.clone())
+                .push_bind(r.register.clone())
+                .push_bind(r.registration_id.map(|id| id.hyphenated().to_string()))
+                .push_bind(r.hospital.clone())
+                .push_bind(r.detail.clone())
+                .push_bind(r.prev_hash.clone())
+                .push_bind(r.hash.clone());
+        });
+        qb.build().execute(&mut *conn).await?;
+        last = chunk.last().map_or(last, |r| r.seq);
+    }
+    Ok(last)
+}
+
+/// Refuses the first write whose person has a reservation against its register.
+async fn ensure_not_reserved(conn: &mut SqliteConnection, writes: &[Write]) -> Result<()> {
+    let people: Vec<(usize, &Write, &str)> = writes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, w)| w.person.as_ref().map(|p| (i, w, p.lookup_key.as_str())))
+        .collect();
+    for chunk in people.chunks(BATCH / 2) {
+        let mut qb = QueryBuilder::<Sqlite>::new(
+            "SELECT register, lookup_key FROM reservations WHERE (register, lookup_key) IN (VALUES ",
+        );
+        let mut list = qb.separated(", ");
+        for (_, write, key) in chunk {
+            list.push("(");
+            list.push_bind_unseparated(write.register.clone());
+            list.push_unseparated(", ");
+            list.push_bind_unseparated(key.to_string());
+            list.push_unseparated(")");
+        }
+        list.push_unseparated(")");
+        let reserved: BTreeSet<(String, String)> = qb
+            .build_query_as::<(String, String)>()
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .collect();
+        if let Some((index, write, _)) = chunk
+            .iter()
+            .find(|(_, w, key)| reserved.contains(&(w.register.clone(), (*key).to_owned())))
+        {
+            return Err(StoreError::Reserved {
+                register: write.register.clone(),
+                index: *index,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Refuses the first hospital code that is not in the hospital list.
@@ -191,8 +283,10 @@ impl Store for SqliteStore {
         let pending = Pending::first(write, now());
         let mut tx = self.begin_write().await?;
         ensure_hospitals(&mut tx, BTreeSet::from([pending.write.hospital.as_str()])).await?;
+        ensure_not_reserved(&mut tx, std::slice::from_ref(&pending.write)).await?;
         let seq = last_seq(&mut tx).await? + 1;
         insert_new(&mut tx, std::slice::from_ref(&pending), seq).await?;
+        append_audit(&mut tx, vec![write_entry(&pending, "registration.create")]).await?;
         tx.commit().await?;
         Ok(pending.into_registration())
     }
@@ -201,9 +295,12 @@ impl Store for SqliteStore {
         let total = writes.len();
         let mut tx = self.begin_write().await?;
         ensure_hospitals(&mut tx, hospitals_of(&writes)).await?;
+        ensure_not_reserved(&mut tx, &writes).await?;
         let mut seq = last_seq(&mut tx).await? + 1;
         for chunk in first_versions(writes, now(), BATCH) {
             insert_new(&mut tx, &chunk, seq).await?;
+            let entries = chunk.iter().map(|p| write_entry(p, "registration.import")).collect();
+            append_audit(&mut tx, entries).await?;
             seq += i64::try_from(chunk.len()).unwrap_or(i64::MAX);
         }
         tx.commit().await?;
@@ -232,6 +329,7 @@ impl Store for SqliteStore {
             return Err(StoreError::OutOfScope(write.hospital));
         }
         ensure_hospitals(&mut tx, BTreeSet::from([write.hospital.as_str()])).await?;
+        ensure_not_reserved(&mut tx, std::slice::from_ref(&write)).await?;
         let pending = Pending::next(&before, write, now());
         let updated = sqlx::query(
             "UPDATE registrations SET hospital = $1, status = $2, version = $3, data = $4, warnings = $5, \
@@ -261,6 +359,7 @@ impl Store for SqliteStore {
             });
         }
         insert_versions(&mut tx, std::slice::from_ref(&pending)).await?;
+        append_audit(&mut tx, vec![write_entry(&pending, "registration.update")]).await?;
         tx.commit().await?;
         Ok(pending.into_registration())
     }
@@ -278,6 +377,16 @@ impl Store for SqliteStore {
         push_filter(&mut qb, DIALECT, scope, filter);
         let n: i64 = qb.build_query_scalar().fetch_one(&self.pool).await?;
         u64::try_from(n).map_err(|_| StoreError::Corrupt(format!("negative count {n}")))
+    }
+
+    async fn find_by_person(&self, scope: &Scope, register: &str, lookup_key: &str) -> Result<Vec<Registration>> {
+        let mut qb = QueryBuilder::<Sqlite>::new(format!("SELECT {COLUMNS} FROM registrations WHERE register = "));
+        qb.push_bind(register.to_owned());
+        qb.push(" AND person_lookup_key = ").push_bind(lookup_key.to_owned());
+        push_scope(&mut qb, "hospital", scope);
+        qb.push(" ORDER BY seq");
+        let rows = qb.build_query_as::<RegistrationRow>().fetch_all(&self.pool).await?;
+        rows.into_iter().map(RegistrationRow::into_registration).collect()
     }
 
     async fn history(&self, scope: &Scope, id: Uuid) -> Result<Vec<Version>> {
@@ -336,5 +445,158 @@ impl Store for SqliteStore {
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.into_iter().map(Hospital::from).collect())
+    }
+
+    async fn audit(&self, entry: AuditEntry) -> Result<i64> {
+        let mut tx = self.begin_write().await?;
+        let seq = append_audit(&mut tx, vec![entry]).await?;
+        tx.commit().await?;
+        Ok(seq)
+    }
+
+    async fn audit_entries(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>> {
+        let mut qb = QueryBuilder::<Sqlite>::new(format!("SELECT {AUDIT_COLUMNS} FROM audit"));
+        crate::audit::push_filter(&mut qb, filter, "");
+        let rows = qb.build_query_as::<AuditRow>().fetch_all(&self.pool).await?;
+        rows.into_iter().map(AuditRow::into_record).collect()
+    }
+
+    async fn verify_audit(&self) -> Result<AuditReport> {
+        let mut verifier = Verifier::new();
+        let mut after = i64::MIN;
+        loop {
+            let rows: Vec<AuditRow> = sqlx::query_as(
+                "SELECT seq, at, actor, action, register, registration_id, hospital, detail, prev_hash, hash \
+                 FROM audit WHERE seq > $1 ORDER BY seq LIMIT $2",
+            )
+            .bind(after)
+            .bind(VERIFY_PAGE)
+            .fetch_all(&self.pool)
+            .await?;
+            let Some(last) = rows.last().map(|r| r.seq()) else {
+                break;
+            };
+            for row in rows {
+                verifier.feed(&row.into_record()?);
+            }
+            after = last;
+        }
+        Ok(verifier.report())
+    }
+
+    async fn reserve(&self, register: &str, lookup_key: &str, actor: &str) -> Result<u64> {
+        let mut tx = self.begin_write().await?;
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM registrations WHERE register = $1 AND person_lookup_key = $2 ORDER BY seq",
+        )
+        .bind(register)
+        .bind(lookup_key)
+        .fetch_all(&mut *tx)
+        .await?;
+        for id in &ids {
+            sqlx::query("DELETE FROM registration_versions WHERE registration_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM registrations WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("INSERT INTO changes (registration_id, register, version) VALUES ($1, $2, 0)")
+                .bind(id)
+                .bind(register)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("INSERT INTO reservations (register, lookup_key, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+            .bind(register)
+            .bind(lookup_key)
+            .bind(timestamp_text(now()))
+            .execute(&mut *tx)
+            .await?;
+        let deleted = u64::try_from(ids.len()).unwrap_or(u64::MAX);
+        let entry = reservation_entry(
+            actor,
+            "reservation.add",
+            register,
+            ("deleted_registrations", deleted.into()),
+        );
+        append_audit(&mut tx, vec![entry]).await?;
+        tx.commit().await?;
+        Ok(deleted)
+    }
+
+    async fn withdraw_reservation(&self, register: &str, lookup_key: &str, actor: &str) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let removed = sqlx::query("DELETE FROM reservations WHERE register = $1 AND lookup_key = $2")
+            .bind(register)
+            .bind(lookup_key)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            > 0;
+        let entry = reservation_entry(actor, "reservation.withdraw", register, ("existed", removed.into()));
+        append_audit(&mut tx, vec![entry]).await?;
+        tx.commit().await?;
+        Ok(removed)
+    }
+
+    async fn add_user(&self, name: &str, password_hash: &str, grants: &[Grant], actor: &str) -> Result<()> {
+        let grants: Vec<Grant> = grants.iter().cloned().collect::<BTreeSet<_>>().into_iter().collect();
+        let mut tx = self.begin_write().await?;
+        ensure_hospitals(&mut tx, grants.iter().filter_map(|g| g.hospital.as_deref()).collect()).await?;
+        let added = sqlx::query(
+            "INSERT INTO users (name, password_hash, active, created_at) VALUES ($1, $2, TRUE, $3) \
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(password_hash)
+        .bind(timestamp_text(now()))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if added == 0 {
+            return Err(StoreError::UserExists(name.to_owned()));
+        }
+        for grant in &grants {
+            sqlx::query("INSERT INTO user_roles (user_name, role, register, hospital) VALUES ($1, $2, $3, $4)")
+                .bind(name)
+                .bind(grant.role.name())
+                .bind(&grant.register)
+                .bind(&grant.hospital)
+                .execute(&mut *tx)
+                .await?;
+        }
+        append_audit(&mut tx, vec![grants_entry(actor, "user.add", name, &grants)]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn users(&self) -> Result<Vec<User>> {
+        let rows: Vec<UserRow> = sqlx::query_as(
+            "SELECT u.name, u.password_hash, u.active, u.created_at AS created_at, \
+             r.role, r.register, r.hospital FROM users u LEFT JOIN user_roles r ON r.user_name = u.name ORDER BY u.name",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        users_of(rows)
+    }
+
+    async fn set_user_active(&self, name: &str, active: bool, actor: &str) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let changed = sqlx::query("UPDATE users SET active = $1 WHERE name = $2")
+            .bind(active)
+            .bind(name)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if changed == 0 {
+            return Err(StoreError::UnknownUser(name.to_owned()));
+        }
+        let mut entry = AuditEntry::new(actor, if active { "user.enable" } else { "user.disable" });
+        entry.detail.insert("user".into(), name.into());
+        append_audit(&mut tx, vec![entry]).await?;
+        tx.commit().await?;
+        Ok(())
     }
 }

@@ -91,6 +91,34 @@ impl Drop for Fresh {
     }
 }
 
+#[async_trait::async_trait]
+impl conformance::RawDatabase for Fresh {
+    async fn execute(&self, sql: &str) {
+        sqlx::raw_sql(AssertSqlSafe(sql.to_owned()))
+            .execute(self.store.pool())
+            .await
+            .expect("raw SQL");
+    }
+
+    async fn dump(&self) -> Vec<(String, String)> {
+        let pool = self.store.pool();
+        let tables: Vec<String> = sqlx::query_scalar("SELECT tablename::text FROM pg_tables WHERE schemaname = 'public'")
+            .fetch_all(pool)
+            .await
+            .expect("tables");
+        let mut rows = Vec::new();
+        for table in tables {
+            let sql = format!("SELECT t::text FROM \"{table}\" t");
+            let texts: Vec<String> = sqlx::query_scalar(AssertSqlSafe(sql))
+                .fetch_all(pool)
+                .await
+                .expect("rows");
+            rows.extend(texts.into_iter().map(|text| (table.clone(), text)));
+        }
+        rows
+    }
+}
+
 conformance::suite!(fresh);
 
 #[test]

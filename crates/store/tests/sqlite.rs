@@ -28,6 +28,40 @@ async fn fresh() -> Fresh {
     Fresh { store, _dir: dir }
 }
 
+#[async_trait::async_trait]
+impl conformance::RawDatabase for Fresh {
+    async fn execute(&self, sql: &str) {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+            .execute(self.store.pool())
+            .await
+            .expect("raw SQL");
+    }
+
+    async fn dump(&self) -> Vec<(String, String)> {
+        let pool = self.store.pool();
+        let tables: Vec<String> = sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table'")
+            .fetch_all(pool)
+            .await
+            .expect("tables");
+        let mut rows = Vec::new();
+        for table in tables {
+            let columns: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_table_info($1)")
+                .bind(&table)
+                .fetch_all(pool)
+                .await
+                .expect("columns");
+            let quoted: Vec<String> = columns.iter().map(|c| format!("quote(\"{c}\")")).collect();
+            let sql = format!("SELECT {} FROM \"{table}\"", quoted.join(" || ',' || "));
+            let texts: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                .fetch_all(pool)
+                .await
+                .expect("rows");
+            rows.extend(texts.into_iter().map(|text| (table.clone(), text)));
+        }
+        rows
+    }
+}
+
 conformance::suite!(fresh);
 
 #[tokio::test]

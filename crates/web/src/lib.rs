@@ -13,9 +13,13 @@ mod body;
 mod extract;
 mod failure;
 mod html;
+mod indicators;
 mod lang;
 mod page;
 mod problem;
+mod ui;
+
+pub use indicators::{router_with_indicators, serve_with_indicators};
 
 /// How the web edge presents itself.
 #[derive(Debug, Clone, Copy, Default)]
@@ -37,6 +41,7 @@ pub fn router(platform: Arc<Platform>, options: WebOptions) -> Router {
     Router::new()
         .nest("/api/v1", api::router())
         .merge(page::router())
+        .merge(ui::router())
         .fallback(page::not_found)
         .method_not_allowed_fallback(page::method_not_allowed)
         .layer(axum::middleware::from_fn(body::buffer))

@@ -25,11 +25,15 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Files served under /static, embedded in the binary.
-const STATIC_FILES: &[(&str, &str, &str)] = &[(
-    "style.css",
-    "text/css; charset=utf-8",
-    include_str!("../static/style.css"),
-)];
+const STATIC_FILES: &[(&str, &str, &str)] = &[
+    ("style.css", "text/css; charset=utf-8", include_str!("../static/style.css")),
+    (
+        "htmx.min.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../static/htmx.min.js"),
+    ),
+    ("htmx.LICENSE", "text/plain; charset=utf-8", include_str!("../static/htmx.LICENSE")),
+];
 
 /// How many registrations a register has in each status.
 struct RegisterCounts<'a> {
@@ -98,7 +102,9 @@ fn start_main(lang: Lang, counts: &[RegisterCounts<'_>], hospitals: usize) -> St
         "<main>\n<h2>{registers}</h2>\n<table>\n<thead><tr><th>{register}</th><th class=\"number\">{draft}</th>\
          <th class=\"number\">{complete}</th><th class=\"number\">{locked}</th><th>{links}</th></tr></thead>\n\
          <tbody>\n{rows}</tbody>\n</table>\n<p>{hospitals_label}: <strong>{hospitals}</strong></p>\n\
+         <p><a href=\"/signin\">{registrar}</a></p>\n\
          <p><a href=\"/api/v1\">{api}</a> · <a href=\"/api/v1/hospitals\">{hospital_list}</a></p>\n</main>\n",
+        registrar = escape(crate::ui::catalogue::t(lang, "registrar-pages")),
         registers = t("Registre", "Registers"),
         register = t("Register", "Register"),
         draft = t("Utkast", "Draft"),

@@ -50,7 +50,7 @@ pub fn admin_url() -> String {
 }
 
 /// `url` with its database name replaced.
-fn with_database(url: &str, database: &str) -> String {
+pub fn with_database(url: &str, database: &str) -> String {
     let (base, query) = url
         .split_once('?')
         .map_or((url, String::new()), |(b, q)| (b, format!("?{q}")));
@@ -75,7 +75,7 @@ async fn admin(sql: String) {
 /// A fresh PostgreSQL database (kvalreg_app_<random>) dropped when this is dropped.
 pub struct FreshPostgres {
     pub platform: Platform,
-    name: String,
+    pub name: String,
 }
 
 impl Drop for FreshPostgres {

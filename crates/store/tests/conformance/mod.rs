@@ -13,13 +13,26 @@ use kvalreg_store::{
 use serde_json::{Map, Value as Json, json};
 use uuid::Uuid;
 
+mod audit;
+mod users;
+
+pub use audit::*;
+pub use users::*;
+
 /// Runs every conformance test against stores made by `$fresh().await`, whose value has
-/// `fn store(&self) -> &dyn Store` and cleans up when dropped.
+/// `fn store(&self) -> &dyn Store`, implements [`RawDatabase`] and cleans up when dropped.
 macro_rules! suite {
     ($fresh:path) => {
+        crate::conformance::suite!(@raw $fresh;
+            altered_audit_entry_is_named,
+            removed_audit_entry_is_named,
+            swapped_audit_entries_are_named,
+            reservation_deletes_the_person_and_refuses_them_later
+        );
         crate::conformance::suite!(@tests $fresh;
             create_get_update_history,
             person_and_event_date_round_trip,
+            find_by_person_matches_key_register_and_scope,
             stale_version_is_refused_and_changes_nothing,
             unknown_hospital_is_refused_and_changes_nothing,
             update_checks_register_and_target_hospital,
@@ -30,8 +43,22 @@ macro_rules! suite {
             changes_since_orders_and_catches_up,
             hospitals_upsert_and_list,
             concurrent_updates_with_one_version_let_one_win,
-            follower_sees_every_change_while_writers_run
+            follower_sees_every_change_while_writers_run,
+            writes_leave_audit_entries_and_the_chain_verifies,
+            refused_writes_leave_no_audit_entry,
+            concurrent_writers_form_one_audit_chain,
+            no_registration_slips_past_a_concurrent_reservation,
+            users_are_stored_with_their_grants_and_audited
         );
+    };
+    (@raw $fresh:path; $($name:ident),*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let db = $fresh().await;
+                crate::conformance::$name(db.store(), &db).await;
+            }
+        )*
     };
     (@tests $fresh:path; $($name:ident),*) => {
         $(
@@ -45,7 +72,7 @@ macro_rules! suite {
 }
 pub(crate) use suite;
 
-const REGISTER: &str = "stroke";
+pub(crate) const REGISTER: &str = "stroke";
 
 fn hospital(code: &str, name: &str) -> Hospital {
     Hospital {
@@ -58,7 +85,7 @@ fn hospital(code: &str, name: &str) -> Hospital {
     }
 }
 
-async fn seed_hospitals(store: &dyn Store) {
+pub(crate) async fn seed_hospitals(store: &dyn Store) {
     let list = [hospital("H1", "Alpha"), hospital("H2", "Beta"), hospital("H3", "Gamma")];
     store.upsert_hospitals(&list).await.expect("seed hospitals");
 }
@@ -70,7 +97,7 @@ fn data(value: Json) -> Map<String, Json> {
     }
 }
 
-fn write(hospital: &str, fields: Json) -> Write {
+pub(crate) fn write(hospital: &str, fields: Json) -> Write {
     Write {
         register: REGISTER.to_owned(),
         hospital: hospital.to_owned(),
@@ -96,7 +123,7 @@ fn only(codes: &[&str]) -> Scope {
     Scope::Hospitals(codes.iter().map(|c| (*c).to_owned()).collect::<BTreeSet<_>>())
 }
 
-fn all_of(register: &str) -> Filter {
+pub(crate) fn all_of(register: &str) -> Filter {
     Filter {
         register: register.to_owned(),
         ..Filter::default()
@@ -256,6 +283,60 @@ pub async fn person_and_event_date_round_trip(store: &dyn Store) {
     let read = store.get(&Scope::AllHospitals, created.id).await.expect("get");
     assert_eq!(read, cleared);
     assert_eq!((read.person, read.event_date), (None, None));
+}
+
+pub async fn find_by_person_matches_key_register_and_scope(store: &dyn Store) {
+    seed_hospitals(store).await;
+    let person = |key: &str| {
+        Some(ProtectedPerson {
+            lookup_key: key.repeat(32),
+            ciphertext: vec![1, 2, 3],
+        })
+    };
+    let first = store
+        .create(Write {
+            person: person("aa"),
+            ..write("H1", json!({"n": 1}))
+        })
+        .await
+        .expect("create first");
+    store
+        .create(Write {
+            person: person("bb"),
+            ..write("H1", json!({"n": 2}))
+        })
+        .await
+        .expect("create other person");
+    let second = store
+        .create(Write {
+            person: person("aa"),
+            ..write("H2", json!({"n": 3}))
+        })
+        .await
+        .expect("create second");
+    store
+        .create(Write {
+            register: "other".to_owned(),
+            person: person("aa"),
+            ..write("H1", json!({"n": 4}))
+        })
+        .await
+        .expect("create in another register");
+    store.create(write("H1", json!({"n": 5}))).await.expect("create without person");
+
+    let key = "aa".repeat(32);
+    let found = store.find_by_person(&Scope::AllHospitals, REGISTER, &key).await.expect("find");
+    let ids: Vec<Uuid> = found.iter().map(|r| r.id).collect();
+    assert_eq!(ids, vec![first.id, second.id]);
+    assert_eq!(found[0].data, data(json!({"n": 1})));
+
+    let in_h2 = store.find_by_person(&only(&["H2"]), REGISTER, &key).await.expect("find in scope");
+    assert_eq!(in_h2.iter().map(|r| r.id).collect::<Vec<_>>(), vec![second.id]);
+    let none = store
+        .find_by_person(&Scope::AllHospitals, REGISTER, &"cc".repeat(32))
+        .await
+        .expect("find unknown");
+    assert!(none.is_empty());
 }
 
 pub async fn stale_version_is_refused_and_changes_nothing(store: &dyn Store) {

@@ -16,8 +16,12 @@ use crate::lang::Language;
 use crate::problem::Problem;
 
 mod hospitals;
+mod indicators;
 mod list_query;
 mod registrations;
+mod worklist;
+
+pub use worklist::today;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -40,6 +44,12 @@ pub fn router() -> Router<AppState> {
             "/registers/{register}/registrations/{id}/reopen",
             post(registrations::reopen),
         )
+        .route(
+            "/registers/{register}/registrations/{id}/lock",
+            post(registrations::lock),
+        )
+        .route("/registers/{register}/worklist", get(worklist::read))
+        .route("/registers/{register}/indicators", get(indicators::read))
         .route(
             "/registers/{register}/registrations/{id}/history",
             get(registrations::history),

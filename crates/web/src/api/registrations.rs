@@ -1,4 +1,4 @@
-//! The registration routes: create, read, replace, complete, reopen, list and history, with
+//! The registration routes: create, read, replace, complete, lock, reopen, list and history, with
 //! optimistic concurrency through ETag / If-Match.
 
 use axum::extract::State;
@@ -36,9 +36,10 @@ pub async fn create(
         .id
         .clone();
     let status = initial_status(doc.remove("status"), lang)?;
+    let confirm_new_event = confirmation(doc.remove("confirm_new_event"), lang)?;
     let saved = state
         .platform
-        .create(&register, doc, status, &actor)
+        .create_checked(&register, doc, status, &actor, confirm_new_event)
         .await
         .map_err(|e| failure::problem(e, lang))?;
     let location = format!("/api/v1/registers/{register}/registrations/{}", saved.registration.id);
@@ -104,6 +105,22 @@ pub async fn complete(
     let saved = state
         .platform
         .complete(&SCOPE, &register, id, version, &actor)
+        .await
+        .map_err(|e| failure::problem(e, lang))?;
+    saved_response(&saved, StatusCode::OK, lang)
+}
+
+pub async fn lock(
+    State(state): State<AppState>,
+    Language(lang): Language,
+    Actor(actor): Actor,
+    ApiPath((register, id)): ApiPath<(String, String)>,
+    IfMatch(version): IfMatch,
+) -> Result<Response, Problem> {
+    let id = registration_id(&id, lang)?;
+    let saved = state
+        .platform
+        .lock(&SCOPE, &register, id, version, &actor)
         .await
         .map_err(|e| failure::problem(e, lang))?;
     saved_response(&saved, StatusCode::OK, lang)
@@ -205,6 +222,24 @@ fn initial_status(value: Option<Json>, lang: Lang) -> Result<Status, Problem> {
             &Text::new(
                 "«status» må være \"draft\" eller \"complete\"",
                 "«status» must be \"draft\" or \"complete\"",
+            ),
+        )),
+    }
+}
+
+/// Whether the registrar confirmed that a probable duplicate is a new event.
+fn confirmation(value: Option<Json>, lang: Lang) -> Result<bool, Problem> {
+    match value {
+        None | Some(Json::Null) => Ok(false),
+        Some(Json::Bool(confirmed)) => Ok(confirmed),
+        Some(_) => Err(Problem::field(
+            Kind::Validation,
+            lang,
+            "confirm_new_event",
+            "type",
+            &Text::new(
+                "«confirm_new_event» må være true eller false",
+                "«confirm_new_event» must be true or false",
             ),
         )),
     }

@@ -5,5 +5,7 @@ mod flow;
 mod listing;
 mod pages;
 mod refusals;
+mod registrar;
 mod server;
 mod validation;
+mod workflow;

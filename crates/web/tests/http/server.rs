@@ -106,7 +106,12 @@ impl TestServer {
             tokio::spawn(kvalreg_web::serve(listener, platform, options));
             format!("http://{address}")
         });
-        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+        // Redirects (the registrar pages answer form posts with 303) are looked at, not followed.
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .build()
+            .into();
         TestServer {
             base,
             agent,
