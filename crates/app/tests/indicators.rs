@@ -1,7 +1,8 @@
 //! The indicator follower on SQLite and PostgreSQL: columns built from the store at start
-//! (national ids decrypted for `age`), and a write through the platform counted in the
-//! report within a second — also by a second platform with its own follower on the same
-//! PostgreSQL database, as another process would.
+//! (national ids decrypted for `age`), and a write through the platform (created, reopened,
+//! completed, deleted by a reservation) counted in the report within a second — also by a
+//! second platform with its own follower on the same PostgreSQL database, as another
+//! process would.
 
 mod common;
 
@@ -18,9 +19,11 @@ const STROKE: &str = "stroke";
 
 /// Complete cerebral infarctions (I63) of distinct persons.
 fn infarctions(count: usize) -> Vec<Map<String, Json>> {
+    let mut persons = std::collections::BTreeSet::new();
     let docs: Vec<Map<String, Json>> = common::synthetic_set(2, 23)
         .into_iter()
         .filter(|(doc, status)| *status == Status::Complete && doc["diagnosis"] == "I63")
+        .filter(|(doc, _)| persons.insert(doc["national_id"].to_string()))
         .map(|(doc, _)| doc)
         .take(count)
         .collect();
@@ -140,6 +143,11 @@ async fn follows_writes(platform: Arc<Platform>) {
         matches!(&refused, Err(kvalreg_app::AppError::Invalid(f)) if f[0].field == "filter"),
         "{refused:?}"
     );
+
+    let national_id = docs[0]["national_id"].as_str().expect("national id");
+    let deleted = platform.reserve(STROKE, national_id, "test").await.expect("reserve");
+    assert_eq!(deleted, 1);
+    within_a_second(&columns, 3, "deleted by a reservation").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -207,4 +215,43 @@ async fn a_second_process_on_postgres_counts_the_first_ones_write() {
         .await
         .expect("create");
     within_a_second(&first_columns, 3, "written by the second, seen by the first").await;
+}
+
+/// An import of more registrations than the follower reads one by one reloads the register
+/// page by page; the report then counts exactly the imported complete and locked
+/// infarctions, drafts left out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_import_is_counted_after_a_reload() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (platform, _data) = common::sqlite_platform(dir.path()).await;
+    let platform = Arc::new(platform);
+    let columns = IndicatorColumns::start(Arc::clone(&platform)).await.expect("start");
+    assert_eq!(counted(&columns).await, 0);
+
+    let set = common::synthetic_set(6, 5);
+    assert!(set.len() > kvalreg_app::indicators::RELOAD_THRESHOLD, "{}", set.len());
+    let lines: Vec<String> = set
+        .iter()
+        .map(|(doc, status)| {
+            let mut line = Map::new();
+            line.insert("status".into(), Json::String(kvalreg_app::status_name(*status).into()));
+            line.extend(doc.clone());
+            serde_json::to_string(&line).expect("json")
+        })
+        .collect();
+    let text = lines.join("\n");
+    let mut input = text.as_bytes();
+    platform
+        .import(STROKE, kvalreg_app::FileFormat::Ndjson, &mut input, "test", &mut |_| ())
+        .await
+        .expect("import");
+    let expected = set
+        .iter()
+        .filter(|(doc, status)| *status != Status::Draft && doc["diagnosis"] == "I63")
+        .count() as u64;
+    assert!(
+        set.iter()
+            .any(|(doc, status)| *status == Status::Draft && doc["diagnosis"] == "I63")
+    );
+    within_a_second(&columns, expected, "a large import").await;
 }

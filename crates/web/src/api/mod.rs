@@ -66,6 +66,7 @@ fn register_json(register: &Register) -> Json {
         "links": {
             "registrations": format!("{base}/registrations"),
             "codebook": format!("{base}/codebook.csv"),
+            "indicators": format!("{base}/indicators"),
         },
     })
 }

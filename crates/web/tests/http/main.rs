@@ -2,6 +2,7 @@
 
 mod documents;
 mod flow;
+mod indicators;
 mod listing;
 mod pages;
 mod refusals;
