@@ -3,8 +3,10 @@
 //! engine that turns indicator definitions into results per hospital, health trust, health
 //! region and nation, with Wilson intervals, quartiles, levels and low-N suppression.
 
+pub mod awards;
 pub mod civil;
 pub mod columns;
+pub mod coverage;
 pub mod engine;
 pub mod eval;
 pub mod period;
@@ -13,7 +15,9 @@ pub mod stats;
 pub mod units;
 pub mod vector;
 
+pub use awards::{AwardLevel, AwardResult, Criterion, awards};
 pub use columns::{ColumnError, Columns, ColumnsBuilder};
+pub use coverage::{CoverageResult, Linkage, Stay, coverage, link};
 pub use engine::{Query, check_filter, compute};
 pub use eval::{Parameters, evaluate};
 pub use period::Granularity;

@@ -126,15 +126,7 @@ impl IndicatorColumns {
         if let Some(text) = filter {
             query.filter = Some(check_filter(definition, text).map_err(|message| bad_filter(text, &message))?);
         }
-        let hospitals = self.platform.store.hospitals().await?;
-        let units = Units::new(
-            NATION,
-            hospitals.into_iter().map(|h| Hospital {
-                code: h.code,
-                health_trust: h.health_trust,
-                health_region: h.health_region,
-            }),
-        );
+        let units = units(&self.platform).await?;
         let platform = Arc::clone(&self.platform);
         let register = register.to_string();
         tokio::task::spawn_blocking(move || {
@@ -250,7 +242,7 @@ async fn latest_change(platform: &Platform) -> Result<i64, AppError> {
 
 /// Every complete and locked registration of a register as typed records by id, read with
 /// the keyset cursor.
-async fn read_register(
+pub(crate) async fn read_register(
     platform: &Platform,
     register: &Register,
     hospitals: &BTreeSet<String>,
@@ -278,9 +270,22 @@ async fn read_register(
     Ok(by_id)
 }
 
-fn build(register: &Register, by_id: &HashMap<Uuid, Record>) -> Result<Columns, AppError> {
+pub(crate) fn build(register: &Register, by_id: &HashMap<Uuid, Record>) -> Result<Columns, AppError> {
     Columns::from_records(register, by_id.values())
         .map_err(|e| AppError::Format(format!("cannot build the indicator columns of `{}`: {e}", register.id)))
+}
+
+/// The hospital list as the analytics' units: hospital, health trust, health region, nation.
+pub(crate) async fn units(platform: &Platform) -> Result<Units, AppError> {
+    let hospitals = platform.store.hospitals().await?;
+    Ok(Units::new(
+        NATION,
+        hospitals.into_iter().map(|h| Hospital {
+            code: h.code,
+            health_trust: h.health_trust,
+            health_region: h.health_region,
+        }),
+    ))
 }
 
 fn bad_filter(text: &str, message: &str) -> AppError {

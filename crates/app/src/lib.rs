@@ -3,7 +3,9 @@
 //! and stored as a new version. Also the data directory, loading registers from disk, import
 //! and export files, hospitals as reference data and synthetic demo data.
 
+pub mod awards;
 mod cells;
+pub mod coverage;
 mod data_dir;
 mod demo;
 mod duplicates;
