@@ -16,6 +16,7 @@ mod edit;
 mod entry;
 mod form;
 mod pages;
+mod quality;
 
 use catalogue::t;
 
@@ -31,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/h/{hospital}/r/{id}/lock", post(edit::lock))
         .route("/h/{hospital}/r/{id}/reopen", post(edit::reopen))
         .route("/h/{hospital}/r/{id}/history", get(pages::history))
+        .merge(quality::router())
 }
 
 const LANG_COOKIE: &str = "kvalreg_lang";
@@ -108,6 +110,11 @@ fn layout(visitor: &Visitor, demo: bool, hospital: Option<&str>, here: &str, tit
         nav.push_str(&format!(
             "<a href=\"/h/{code}\">{}</a> · ",
             escape(t(lang, "nav-worklist")),
+            code = escape(code)
+        ));
+        nav.push_str(&format!(
+            "<a id=\"nav-quality\" href=\"/h/{code}/quality\">{}</a> · ",
+            escape(t(lang, "nav-quality")),
             code = escape(code)
         ));
     }

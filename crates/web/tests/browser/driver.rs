@@ -85,7 +85,8 @@ impl Browser {
         ];
         let capabilities = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
-            "goog:chromeOptions": {"binary": chromium, "args": args}
+            "goog:chromeOptions": {"binary": chromium, "args": args},
+            "goog:loggingPrefs": {"browser": "ALL"}
         }}});
         let mut browser = Browser {
             agent,
@@ -132,6 +133,27 @@ impl Browser {
     /// Runs a script in the page and returns its result.
     pub fn script(&self, script: &str) -> Json {
         self.command("POST", "/execute/sync", Some(json!({"script": script, "args": []})))
+    }
+
+    /// A PNG of the window, as the driver sends it (base64).
+    pub fn screenshot_base64(&self) -> String {
+        self.command("GET", "/screenshot", None)
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    }
+
+    /// The browser console's entries at level SEVERE (script errors among them) since the
+    /// last call.
+    pub fn severe_console_entries(&self) -> Vec<String> {
+        let entries = self.command("POST", "/se/log", Some(json!({"type": "browser"})));
+        entries
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| e["level"] == "SEVERE")
+            .map(|e| e["message"].as_str().unwrap_or("").to_owned())
+            .collect()
     }
 
     /// The element for a CSS selector, waiting for it to appear.

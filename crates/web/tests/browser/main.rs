@@ -3,6 +3,7 @@
 //! controls. Missing chromedriver fails the tests with what to install.
 
 mod driver;
+mod quality;
 
 use std::sync::Arc;
 

@@ -5,6 +5,7 @@ mod flow;
 mod indicators;
 mod listing;
 mod pages;
+mod quality;
 mod refusals;
 mod registrar;
 mod server;

@@ -1,0 +1,145 @@
+//! GET /h/{hospital}/quality: one hospital's indicators for a year against its health trust,
+//! region and the nation, with the level in colour and words, the target levels and a small
+//! trend over the years.
+
+use axum::extract::State;
+use axum::response::{Html, IntoResponse, Response};
+use kvalreg_analytics::report::UnitLevel;
+use kvalreg_app::AppError;
+use kvalreg_app::indicators::NATION;
+use kvalreg_core::definition::{Indicator, IndicatorKind};
+
+use super::super::pages::{REGISTER, failure_page};
+use super::super::{Visitor, layout};
+use super::{
+    Choices, Followed, Pairs, Results, bad_query, caveat, level_badge, offered_years, result_text, show_value,
+    shown_year, svg, targets, yearly_report,
+};
+use crate::AppState;
+use crate::extract::ApiPath;
+use crate::html::escape;
+use crate::ui::catalogue::{t, t_with};
+
+pub async fn page(
+    State(state): State<AppState>,
+    followed: Followed,
+    visitor: Visitor,
+    ApiPath(hospital): ApiPath<String>,
+    pairs: Pairs,
+) -> Response {
+    let Ok(axum::extract::Query(pairs)) = pairs else {
+        return bad_query(&state, &visitor, "query");
+    };
+    let choices = match Choices::read(&pairs) {
+        Ok(choices) => choices,
+        Err(name) => return bad_query(&state, &visitor, &name),
+    };
+    let hospitals = match state.platform.store.hospitals().await {
+        Ok(list) => list,
+        Err(err) => return failure_page(&state, &visitor, &AppError::from(err)),
+    };
+    let Some(own) = hospitals.into_iter().find(|h| h.code == hospital) else {
+        return failure_page(&state, &visitor, &AppError::UnknownRegister(hospital));
+    };
+    let register = match state.platform.register(REGISTER) {
+        Ok(register) => register,
+        Err(err) => return failure_page(&state, &visitor, &err),
+    };
+    let report = match yearly_report(&state, followed, &choices).await {
+        Ok(report) => report,
+        Err(err) => return failure_page(&state, &visitor, &err),
+    };
+    let results = Results::of(&report);
+    let year = shown_year(&choices, &results);
+    let lang = visitor.lang;
+    let here = format!("/h/{}/quality{}", own.code, choices.query(year));
+    let title = t_with(
+        lang,
+        "quality-title",
+        &[("hospital", &format!("{} ({})", own.name, own.code))],
+    );
+    let mut main = format!("<h1>{}</h1>\n", escape(&title));
+    main.push_str(&caveat(lang));
+    main.push_str(&choices.form(
+        lang,
+        &format!("/h/{}/quality", own.code),
+        &offered_years(&results, year),
+        year,
+    ));
+    main.push_str(&format!(
+        "<table class=\"quality\" id=\"dashboard\"><caption>{year}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead>\n<tbody>\n",
+        escape(t(lang, "quality-indicator")),
+        escape(&format!("{} ({})", t(lang, "quality-hospital"), own.code)),
+        escape(&format!("{} ({})", t(lang, "quality-trust"), own.health_trust)),
+        escape(&format!("{} ({})", t(lang, "quality-region"), own.health_region)),
+        escape(t(lang, "quality-nation")),
+        escape(t(lang, "quality-level")),
+        escape(t(lang, "quality-target")),
+        escape(t(lang, "quality-trend")),
+    ));
+    for indicator in &register.indicators {
+        let title = indicator.title.get(lang);
+        let cell = |level: UnitLevel, unit: &str| {
+            escape(&result_text(
+                lang,
+                indicator,
+                results.get(&indicator.id, level, unit, year),
+            ))
+        };
+        let own_result = results.get(&indicator.id, UnitLevel::Hospital, &own.code, year);
+        let note = indicator
+            .note
+            .as_ref()
+            .map(|n| format!("<p class=\"note\">{}</p>", escape(n.get(lang))))
+            .unwrap_or_default();
+        main.push_str(&format!(
+            "<tr id=\"row-{id}\"><th scope=\"row\"><a href=\"/quality/{id}{query}\">{title}</a>{note}</th>\
+             <td class=\"own\">{own}</td><td>{trust}</td><td>{region}</td><td>{nation}</td><td>{level}</td><td class=\"target\">{target}</td><td>{trend}</td></tr>\n",
+            id = escape(&indicator.id),
+            query = escape(&choices.query(year)),
+            title = escape(title),
+            own = cell(UnitLevel::Hospital, &own.code),
+            trust = cell(UnitLevel::Trust, &own.health_trust),
+            region = cell(UnitLevel::Region, &own.health_region),
+            nation = cell(UnitLevel::Nation, NATION),
+            level = level_badge(lang, own_result.and_then(|r| r.level)),
+            target = escape(&targets(lang, indicator)),
+            trend = trend(lang, indicator, &results, &own.code),
+        ));
+    }
+    main.push_str("</tbody></table>\n");
+    Html(layout(
+        &visitor,
+        state.options.demo,
+        Some(&own.code),
+        &here,
+        &title,
+        &main,
+    ))
+    .into_response()
+}
+
+/// The hospital's value per year as a small line.
+fn trend(lang: kvalreg_core::messages::Lang, indicator: &Indicator, results: &Results<'_>, code: &str) -> String {
+    let values: Vec<(String, Option<f64>)> = results
+        .years
+        .iter()
+        .map(|y| {
+            let value = results
+                .get(&indicator.id, UnitLevel::Hospital, code, *y)
+                .and_then(|r| r.value);
+            (y.to_string(), value)
+        })
+        .collect();
+    if values.iter().all(|(_, v)| v.is_none()) {
+        return String::new();
+    }
+    let max = match indicator.kind {
+        IndicatorKind::Proportion { .. } => 1.0,
+        IndicatorKind::Median { .. } => values.iter().filter_map(|(_, v)| *v).fold(0.0, f64::max) * 1.1,
+    };
+    let title = format!("{}: {}", t(lang, "quality-trend"), indicator.title.get(lang));
+    svg::trend(&format!("trend-{}", indicator.id), &title, &values, max, &|v| {
+        show_value(lang, indicator, v)
+    })
+}
