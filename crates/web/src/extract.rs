@@ -62,7 +62,10 @@ fn is_json(content_type: &str) -> bool {
 
 fn parse_object(bytes: &[u8], lang: Lang) -> Result<Map<String, Json>, Problem> {
     match serde_json::from_slice::<Json>(bytes) {
-        Ok(Json::Object(map)) => Ok(map),
+        Ok(Json::Object(map)) => match map.iter().find(|(name, value)| name.contains('\0') || holds_nul(value)) {
+            Some((name, _)) => Err(nul_refused(lang, &name.replace('\0', ""))),
+            None => Ok(map),
+        },
         Ok(_) => Err(Problem::field(
             Kind::BadRequest,
             lang,
@@ -91,6 +94,30 @@ fn parse_object(bytes: &[u8], lang: Lang) -> Result<Map<String, Json>, Problem> 
     }
 }
 
+/// Whether a JSON value holds the NUL character (U+0000) in a string or a member name.
+fn holds_nul(value: &Json) -> bool {
+    match value {
+        Json::String(text) => text.contains('\0'),
+        Json::Array(items) => items.iter().any(holds_nul),
+        Json::Object(map) => map.iter().any(|(name, value)| name.contains('\0') || holds_nul(value)),
+        _ => false,
+    }
+}
+
+/// No register text needs U+0000, and PostgreSQL cannot store it: refused where it enters.
+fn nul_refused(lang: Lang, field: &str) -> Problem {
+    Problem::field(
+        Kind::BadRequest,
+        lang,
+        field,
+        "nul_character",
+        &Text::new(
+            "Teksten kan ikke inneholde tegnet NUL (U+0000)",
+            "The text cannot contain the NUL character (U+0000)",
+        ),
+    )
+}
+
 /// Path parameters; a path that cannot be read (e.g. invalid percent-encoding) is a 400 problem.
 #[derive(Debug)]
 pub struct ApiPath<T>(pub T);
@@ -100,6 +127,9 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let lang = lang::of_headers(&parts.headers);
+        if parts.uri.path().contains("%00") {
+            return Err(nul_refused(lang, "path"));
+        }
         Path::<T>::from_request_parts(parts, state)
             .await
             .map(|Path(value)| ApiPath(value))
@@ -127,9 +157,8 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let lang = lang::of_headers(&parts.headers);
-        Query::<Vec<(String, String)>>::from_request_parts(parts, state)
+        let Query(pairs) = Query::<Vec<(String, String)>>::from_request_parts(parts, state)
             .await
-            .map(|Query(pairs)| QueryPairs(pairs))
             .map_err(|_| {
                 Problem::field(
                     Kind::BadRequest,
@@ -138,7 +167,14 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
                     "query_syntax",
                     &Text::new("Spørrestrengen kan ikke leses", "The query string cannot be read"),
                 )
-            })
+            })?;
+        match pairs
+            .iter()
+            .find(|(name, value)| name.contains('\0') || value.contains('\0'))
+        {
+            Some((name, _)) => Err(nul_refused(lang, &name.replace('\0', ""))),
+            None => Ok(QueryPairs(pairs)),
+        }
     }
 }
 
@@ -242,6 +278,14 @@ impl<S: Send + Sync> FromRequestParts<S> for Actor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_nul_character_anywhere_in_the_body_is_refused_naming_the_member() {
+        let refused = parse_object(br#"{"sex": "female", "comment": {"x": ["a\u0000"]}}"#, Lang::En)
+            .expect_err("NUL is refused");
+        assert_eq!(refused.fields(), vec!["comment"]);
+        assert!(parse_object(br#"{"comment": "a\\u0000 is only text"}"#, Lang::En).is_ok());
+    }
 
     #[test]
     fn versions_with_and_without_quotes() {
