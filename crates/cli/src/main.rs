@@ -1,10 +1,12 @@
 //! The `kvalreg` binary: one program for the web app and every operator command, so an
 //! installation is one file plus a data directory and the register folders.
 
+mod backup;
 mod definitions;
 mod hospitals;
 mod options;
 mod privacy;
+mod quality;
 mod report;
 mod serve;
 mod transfer;
@@ -64,6 +66,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ReservationCommand::Withdraw(args) => privacy::withdraw(&global, args).await,
         },
         Command::Report { command } => report::run(&global, command).await.map(|()| ExitCode::SUCCESS),
+        Command::Backup(args) => backup::backup(&global, args).await.map(|()| ExitCode::SUCCESS),
+        Command::Restore(args) => backup::restore(&global, args).await.map(|()| ExitCode::SUCCESS),
         Command::User { command } => match command {
             UserCommand::Add(args) => users::add(&global, args).await,
             UserCommand::List => users::list(&global).await,

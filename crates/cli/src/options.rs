@@ -61,11 +61,15 @@ pub enum Command {
         #[command(subcommand)]
         command: ReservationCommand,
     },
-    /// Compute reports: quality indicators as JSON
+    /// Compute reports as JSON: quality indicators, coverage, award status
     Report {
         #[command(subcommand)]
         command: crate::report::ReportCommand,
     },
+    /// Write an online, consistent backup of the database (not the key file)
+    Backup(BackupArgs),
+    /// Restore a backup into a fresh data directory or an empty PostgreSQL database
+    Restore(RestoreArgs),
     /// Add, list or disable users; a new user's password is read from stdin
     User {
         #[command(subcommand)]
@@ -122,6 +126,20 @@ pub struct ReservationArgs {
     /// Who records it, for the audit log
     #[arg(long, default_value = "register-admin")]
     pub actor: String,
+}
+
+#[derive(Args)]
+pub struct BackupArgs {
+    /// The backup file to write (never overwritten)
+    #[arg(long)]
+    pub output: PathBuf,
+}
+
+#[derive(Args)]
+pub struct RestoreArgs {
+    /// The backup file to restore
+    #[arg(long)]
+    pub input: PathBuf,
 }
 
 #[derive(Args)]

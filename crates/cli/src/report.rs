@@ -18,6 +18,10 @@ use crate::options::{Global, open_platform};
 pub enum ReportCommand {
     /// Quality indicators per hospital, health trust, health region and nation
     Indicators(IndicatorsArgs),
+    /// Coverage against the patient register's stroke admissions, per hospital and year
+    Coverage(crate::quality::CoverageArgs),
+    /// ESO Angels award status per hospital and quarter of a year
+    Awards(crate::quality::AwardsArgs),
 }
 
 #[derive(Args)]
@@ -61,6 +65,8 @@ impl From<Period> for Granularity {
 pub async fn run(global: &Global, command: ReportCommand) -> anyhow::Result<()> {
     match command {
         ReportCommand::Indicators(args) => indicators(global, args).await,
+        ReportCommand::Coverage(args) => crate::quality::coverage(global, args).await,
+        ReportCommand::Awards(args) => crate::quality::awards(global, args).await,
     }
 }
 
