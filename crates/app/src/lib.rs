@@ -3,6 +3,7 @@
 //! and stored as a new version. Also the data directory, loading registers from disk, import
 //! and export files, hospitals as reference data and synthetic demo data.
 
+mod audited_list;
 pub mod awards;
 mod cells;
 pub mod coverage;
@@ -23,6 +24,7 @@ pub mod synthetic;
 mod workflow;
 mod worklist;
 
+pub use audited_list::ListPage;
 pub use data_dir::DataDir;
 pub use demo::seed_demo;
 pub use error::{AppError, LineProblem, status_name};

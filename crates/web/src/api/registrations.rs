@@ -53,12 +53,13 @@ pub async fn create(
 pub async fn read(
     State(state): State<AppState>,
     Language(lang): Language,
+    Actor(actor): Actor,
     ApiPath((register, id)): ApiPath<(String, String)>,
 ) -> Result<Response, Problem> {
     let id = registration_id(&id, lang)?;
     let view = state
         .platform
-        .get(&SCOPE, &register, id)
+        .read(&SCOPE, &register, id, &actor, "api_read")
         .await
         .map_err(|e| failure::problem(e, lang))?;
     let body = view_json(&view, lang)?;
@@ -162,6 +163,7 @@ pub async fn reopen(
 pub async fn list(
     State(state): State<AppState>,
     Language(lang): Language,
+    Actor(actor): Actor,
     ApiPath(register): ApiPath<String>,
     QueryPairs(pairs): QueryPairs,
 ) -> Result<Response, Problem> {
@@ -171,26 +173,23 @@ pub async fn list(
         .map_err(|e| failure::problem(e, lang))?
         .id
         .clone();
-    let mut filter = list_query::read(register, &pairs, lang)?;
-    let limit = filter.limit as usize;
-    // One more than asked tells whether another page follows.
-    filter.limit += 1;
-    let (mut views, total) = state
+    let filter = list_query::read(register, &pairs, lang)?;
+    let page = state
         .platform
-        .list(&SCOPE, &filter)
+        .list_audited(&SCOPE, &filter, &actor, "api_list")
         .await
         .map_err(|e| failure::problem(e, lang))?;
-    let next = if views.len() > limit {
-        views.truncate(limit);
-        views.last().map(|v| v.id.to_string())
+    let next = if page.more {
+        page.registrations.last().map(|v| v.id.to_string())
     } else {
         None
     };
-    let items = views
+    let items = page
+        .registrations
         .iter()
         .map(|v| view_json(v, lang))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(axum::Json(json!({ "total": total, "items": items, "next": next })).into_response())
+    Ok(axum::Json(json!({ "total": page.total, "items": items, "next": next })).into_response())
 }
 
 pub async fn history(

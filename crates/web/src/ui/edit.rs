@@ -532,9 +532,29 @@ fn notice_text(lang: Lang, notice: Option<&str>, current: i64) -> Option<String>
     Some(t(lang, key).to_owned())
 }
 
+fn parse_id(id: &str) -> Result<Uuid, AppError> {
+    Uuid::parse_str(id).map_err(|_| AppError::NotFound(Uuid::nil()))
+}
+
 async fn load(state: &AppState, hospital: &str, id: &str) -> Result<RegistrationView, AppError> {
-    let id = Uuid::parse_str(id).map_err(|_| AppError::NotFound(Uuid::nil()))?;
-    state.platform.get(&hospital_scope(hospital), REGISTER, id).await
+    state
+        .platform
+        .get(&hospital_scope(hospital), REGISTER, parse_id(id)?)
+        .await
+}
+
+/// The registration the form page shows the person of: an audited read (`form`).
+async fn read_for_form(
+    state: &AppState,
+    visitor: &Visitor,
+    hospital: &str,
+    id: &str,
+) -> Result<RegistrationView, AppError> {
+    let scope = hospital_scope(hospital);
+    state
+        .platform
+        .read(&scope, REGISTER, parse_id(id)?, visitor.actor(), "form")
+        .await
 }
 
 pub async fn edit_page(
@@ -547,7 +567,7 @@ pub async fn edit_page(
         Ok(r) => r,
         Err(response) => return response,
     };
-    let view = match load(&state, &hospital, &id).await {
+    let view = match read_for_form(&state, &visitor, &hospital, &id).await {
         Ok(v) => v,
         Err(err) => return failure_page(&state, &visitor, &err),
     };

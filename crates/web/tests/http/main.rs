@@ -1,5 +1,6 @@
 //! HTTP tests of kvalreg-web: the real router on a real port against a real database.
 
+mod audit_reads;
 mod documents;
 mod flow;
 mod indicators;

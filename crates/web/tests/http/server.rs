@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use kvalreg_app::Platform;
 use kvalreg_core::identity::IdentityKeys;
+use kvalreg_store::{AuditFilter, AuditRecord, Store};
 use kvalreg_web::WebOptions;
 use serde_json::Value as Json;
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
@@ -21,6 +22,8 @@ pub struct TestServer {
     pub base: String,
     agent: ureq::Agent,
     runtime: Option<tokio::runtime::Runtime>,
+    /// The server's store, for looking at what the requests left behind (the audit log).
+    store: Option<Arc<dyn Store>>,
     _data: tempfile::TempDir,
     /// (admin URL, database name) of a database to drop when done.
     postgres: Option<(String, String)>,
@@ -94,17 +97,17 @@ impl TestServer {
             .expect("server runtime");
         let register = kvalreg_app::load_register_dir(register_dir)
             .unwrap_or_else(|errors| panic!("register definition refused: {errors:?}"));
-        let base = runtime.block_on(async {
+        let (base, store) = runtime.block_on(async {
             let store = kvalreg_store::connect(url).await.expect("store");
             kvalreg_app::seed_reference_hospitals(&*store)
                 .await
                 .expect("reference hospitals");
             let keys = IdentityKeys::generate().expect("identity keys");
-            let platform = Arc::new(Platform::new(store, vec![register], keys));
+            let platform = Arc::new(Platform::new(store.clone(), vec![register], keys));
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("listener");
             let address = listener.local_addr().expect("address");
             tokio::spawn(kvalreg_web::serve(listener, platform, options));
-            format!("http://{address}")
+            (format!("http://{address}"), store)
         });
         // Redirects (the registrar pages answer form posts with 303) are looked at, not followed.
         let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -116,6 +119,7 @@ impl TestServer {
             base,
             agent,
             runtime: Some(runtime),
+            store: Some(store),
             _data: data,
             postgres,
         }
@@ -146,6 +150,16 @@ impl TestServer {
         String::from_utf8_lossy(&answer).into_owned()
     }
 
+    /// Every audit entry the server's store holds, oldest first.
+    pub fn audit_entries(&self) -> Vec<AuditRecord> {
+        let (Some(runtime), Some(store)) = (&self.runtime, &self.store) else {
+            panic!("the server is running until it is dropped");
+        };
+        runtime
+            .block_on(store.audit_entries(&AuditFilter::default()))
+            .expect("audit entries")
+    }
+
     pub fn call(&self, method: &str, path: &str) -> Call<'_> {
         Call {
             server: self,
@@ -159,6 +173,8 @@ impl TestServer {
 
 impl Drop for TestServer {
     fn drop(&mut self) {
+        // The store goes while the runtime its connections belong to still runs.
+        self.store.take();
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_timeout(Duration::from_secs(5));
         }
