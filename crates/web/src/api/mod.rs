@@ -1,5 +1,5 @@
-//! The JSON API under /api/v1: the index, the registers and their codebooks, and the routes
-//! of registrations and hospitals (each in its own module).
+//! The JSON API under /api/v1: the index, its OpenAPI document, the registers and their
+//! codebooks, and the routes of registrations and hospitals (each in its own module).
 
 use axum::Router;
 use axum::extract::State;
@@ -26,6 +26,7 @@ pub use worklist::today;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(index))
+        .route("/openapi.json", get(openapi))
         .route("/registers", get(registers))
         .route("/registers/{register}/codebook.csv", get(codebook))
         .route(
@@ -81,9 +82,15 @@ async fn index(State(state): State<AppState>) -> Response {
             "self": "/api/v1",
             "registers": "/api/v1/registers",
             "hospitals": "/api/v1/hospitals",
+            "openapi": "/api/v1/openapi.json",
         },
     }))
     .into_response()
+}
+
+/// The hand-written OpenAPI 3.1 description of every /api/v1 route.
+async fn openapi() -> Response {
+    ([(CONTENT_TYPE, "application/json")], include_str!("../../openapi.json")).into_response()
 }
 
 async fn registers(State(state): State<AppState>) -> Response {

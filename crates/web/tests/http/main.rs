@@ -5,6 +5,7 @@ mod documents;
 mod flow;
 mod indicators;
 mod listing;
+mod openapi;
 mod pages;
 mod quality;
 mod refusals;
