@@ -37,7 +37,8 @@ impl Platform {
             refuse_on_errors: true,
             reason: None,
         };
-        self.transition(scope, register, id, expected_version, transition, actor).await
+        self.transition(scope, register, id, expected_version, transition, actor)
+            .await
     }
 
     /// Locks a complete registration (a new version with status locked; values unchanged).
@@ -58,7 +59,8 @@ impl Platform {
             refuse_on_errors: false,
             reason: None,
         };
-        self.transition(scope, register, id, expected_version, transition, actor).await
+        self.transition(scope, register, id, expected_version, transition, actor)
+            .await
     }
 
     /// Returns a complete or locked registration to draft; the reason is stored with the
@@ -84,7 +86,8 @@ impl Platform {
             refuse_on_errors: false,
             reason: Some(reason),
         };
-        self.transition(scope, register, id, expected_version, transition, actor).await
+        self.transition(scope, register, id, expected_version, transition, actor)
+            .await
     }
 
     async fn transition(

@@ -29,7 +29,11 @@ impl Register {
     pub fn codebook_csv(&self) -> String {
         let mut rows: Vec<Vec<String>> = vec![HEADER.iter().map(|h| h.to_string()).collect()];
         for v in self.variables() {
-            let show_if: Vec<String> = self.show_conditions(v).iter().map(|c| format!("({})", c.text)).collect();
+            let show_if: Vec<String> = self
+                .show_conditions(v)
+                .iter()
+                .map(|c| format!("({})", c.text))
+                .collect();
             rows.push(vec![
                 v.name.clone(),
                 v.form.clone(),
@@ -41,7 +45,13 @@ impl Register {
                 v.codes
                     .as_deref()
                     .map(|list| self.codes_cell(list, v.allow_unknown))
-                    .unwrap_or_else(|| if v.allow_unknown { "unknown".to_string() } else { String::new() }),
+                    .unwrap_or_else(|| {
+                        if v.allow_unknown {
+                            "unknown".to_string()
+                        } else {
+                            String::new()
+                        }
+                    }),
                 range_cell(v.hard_range),
                 range_cell(v.soft_range),
                 match &v.required {
@@ -98,5 +108,9 @@ fn range_cell(range: Option<IntRange>) -> String {
 
 /// Quotes a cell when it holds a comma, a quote or a line break (RFC 4180).
 fn csv_cell(cell: &str) -> String {
-    if cell.contains([',', '"', '\n', '\r']) { format!("\"{}\"", cell.replace('"', "\"\"")) } else { cell.to_string() }
+    if cell.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", cell.replace('"', "\"\""))
+    } else {
+        cell.to_string()
+    }
 }

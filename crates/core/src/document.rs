@@ -61,7 +61,12 @@ impl Register {
         }
         let wrong_type = || {
             let expected = messages::type_description(variable.var_type, variable.allow_unknown);
-            Finding::new(name, "type", Severity::Error, messages::wrong_type(&variable.label, &expected))
+            Finding::new(
+                name,
+                "type",
+                Severity::Error,
+                messages::wrong_type(&variable.label, &expected),
+            )
         };
         let unreadable = |nb: String, en: String| {
             let message = messages::unreadable_time(&variable.label, &Text::new(nb, en));

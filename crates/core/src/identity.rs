@@ -58,11 +58,7 @@ impl IdentityKeys {
         let mut lookup = [0u8; KEY_LEN];
         getrandom::fill(&mut encryption)
             .and_then(|()| getrandom::fill(&mut lookup))
-            .map_err(|e| {
-                key_error(format!(
-                    "the operating system gave no random bytes for new keys: {e}"
-                ))
-            })?;
+            .map_err(|e| key_error(format!("the operating system gave no random bytes for new keys: {e}")))?;
         Ok(IdentityKeys { encryption, lookup })
     }
 
@@ -77,10 +73,7 @@ impl IdentityKeys {
 
     /// Reads a key file's text; an error names the line (1-based) and what is wrong.
     pub fn from_file_text(text: &str) -> Result<Self, KeyError> {
-        let mut lines = text
-            .lines()
-            .enumerate()
-            .map(|(i, line)| (i + 1, line.trim()));
+        let mut lines = text.lines().enumerate().map(|(i, line)| (i + 1, line.trim()));
         match lines.next() {
             Some((_, HEADER)) => {}
             Some((n, other)) => {
@@ -154,11 +147,8 @@ impl IdentityKeys {
     /// Encrypts the id: a fresh random 12-byte nonce followed by the ciphertext and its tag.
     pub fn encrypt(&self, normalized_id: &str) -> Result<Vec<u8>, KeyError> {
         let mut nonce = [0u8; NONCE_LEN];
-        getrandom::fill(&mut nonce).map_err(|e| {
-            key_error(format!(
-                "the operating system gave no random bytes for a nonce: {e}"
-            ))
-        })?;
+        getrandom::fill(&mut nonce)
+            .map_err(|e| key_error(format!("the operating system gave no random bytes for a nonce: {e}")))?;
         let ciphertext = self
             .cipher()
             .encrypt(&Nonce::<Aes256Gcm>::from(nonce), normalized_id.as_bytes())

@@ -2,14 +2,14 @@
 //! validation, derived variables, time handling and national ids. No I/O lives here, so
 //! every rule of a register can be tested without a database or a network.
 
-pub mod value;
-pub mod time;
-pub mod expr;
-pub mod national_id;
-pub mod identity;
-pub mod definition;
-pub mod document;
-pub mod validation;
-pub mod derived;
 pub mod codebook;
+pub mod definition;
+pub mod derived;
+pub mod document;
+pub mod expr;
+pub mod identity;
 pub mod messages;
+pub mod national_id;
+pub mod time;
+pub mod validation;
+pub mod value;

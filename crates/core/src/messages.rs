@@ -21,7 +21,10 @@ pub struct Text {
 
 impl Text {
     pub fn new(nb: impl Into<String>, en: impl Into<String>) -> Text {
-        Text { nb: nb.into(), en: en.into() }
+        Text {
+            nb: nb.into(),
+            en: en.into(),
+        }
     }
 
     /// The text in the asked language.
@@ -51,7 +54,10 @@ pub fn derived_field(field: &str) -> Text {
 
 /// A JSON value of the wrong kind for the variable's type.
 pub fn wrong_type(label: &Text, expected: &Text) -> Text {
-    Text::new(format!("«{}» må være {}", label.nb, expected.nb), format!("«{}» must be {}", label.en, expected.en))
+    Text::new(
+        format!("«{}» må være {}", label.nb, expected.nb),
+        format!("«{}» must be {}", label.en, expected.en),
+    )
 }
 
 /// What a value of each type looks like, for [`wrong_type`].
@@ -69,7 +75,10 @@ pub fn type_description(var_type: crate::value::VarType, allow_unknown: bool) ->
         VarType::Text => Text::new("en tekst", "a string"),
     };
     if allow_unknown {
-        Text::new(format!("{} eller \"unknown\"", base.nb), format!("{} or \"unknown\"", base.en))
+        Text::new(
+            format!("{} eller \"unknown\"", base.nb),
+            format!("{} or \"unknown\"", base.en),
+        )
     } else {
         base
     }
@@ -93,7 +102,10 @@ pub fn code_not_in_list(label: &Text, code: &str, list: &str) -> Text {
 
 /// A national id refused by its check; `detail` is the rule's own message.
 pub fn invalid_person_id(label: &Text, detail: &Text) -> Text {
-    Text::new(format!("«{}» er ugyldig: {}", label.nb, detail.nb), format!("«{}» is invalid: {}", label.en, detail.en))
+    Text::new(
+        format!("«{}» er ugyldig: {}", label.nb, detail.nb),
+        format!("«{}» is invalid: {}", label.en, detail.en),
+    )
 }
 
 /// A number outside the range the variable can ever have.
@@ -107,8 +119,14 @@ pub fn hard_range(label: &Text, value: i64, min: i64, max: i64) -> Text {
 /// A number outside the range the register expects; allowed, but flagged.
 pub fn soft_range(label: &Text, value: i64, min: i64, max: i64) -> Text {
     Text::new(
-        format!("«{}» er {value}, utenfor det vanlige området {min}–{max}; kontroller verdien", label.nb),
-        format!("«{}» is {value}, outside the usual range {min}–{max}; please check the value", label.en),
+        format!(
+            "«{}» er {value}, utenfor det vanlige området {min}–{max}; kontroller verdien",
+            label.nb
+        ),
+        format!(
+            "«{}» is {value}, outside the usual range {min}–{max}; please check the value",
+            label.en
+        ),
     )
 }
 
@@ -131,23 +149,41 @@ pub fn required(label: &Text) -> Text {
 /// A value that must be present to complete the registration because a condition holds.
 pub fn required_when(label: &Text, condition: &str) -> Text {
     Text::new(
-        format!("«{}» må fylles ut for å fullføre registreringen når {condition}", label.nb),
-        format!("«{}» is required to complete the registration when {condition}", label.en),
+        format!(
+            "«{}» må fylles ut for å fullføre registreringen når {condition}",
+            label.nb
+        ),
+        format!(
+            "«{}» is required to complete the registration when {condition}",
+            label.en
+        ),
     )
 }
 
 /// A value of a variable that was not yet in use on the registration's date.
 pub fn not_yet_introduced(label: &Text, introduced: &str) -> Text {
     Text::new(
-        format!("«{}» ble tatt i bruk {introduced} og skal ikke fylles ut for registreringer før det", label.nb),
-        format!("«{}» was introduced on {introduced} and is not used for registrations before then", label.en),
+        format!(
+            "«{}» ble tatt i bruk {introduced} og skal ikke fylles ut for registreringer før det",
+            label.nb
+        ),
+        format!(
+            "«{}» was introduced on {introduced} and is not used for registrations before then",
+            label.en
+        ),
     )
 }
 
 /// A value of a variable that was retired before the registration's date.
 pub fn retired(label: &Text, retired: &str) -> Text {
     Text::new(
-        format!("«{}» ble tatt ut av bruk {retired} og skal ikke fylles ut for registreringer fra da", label.nb),
-        format!("«{}» was retired on {retired} and is not used for registrations from then on", label.en),
+        format!(
+            "«{}» ble tatt ut av bruk {retired} og skal ikke fylles ut for registreringer fra da",
+            label.nb
+        ),
+        format!(
+            "«{}» was retired on {retired} and is not used for registrations from then on",
+            label.en
+        ),
     )
 }

@@ -21,10 +21,7 @@ pub enum IdKind {
 impl IdKind {
     /// Norwegian ids carry the sex in the ninth digit the stroke register checks.
     pub fn is_norwegian(self) -> bool {
-        matches!(
-            self,
-            IdKind::NorwegianBirthNumber | IdKind::NorwegianDNumber
-        )
+        matches!(self, IdKind::NorwegianBirthNumber | IdKind::NorwegianDNumber)
     }
 }
 
@@ -46,11 +43,7 @@ impl Sex {
 
     /// Odd = male, even = female, in both countries.
     fn from_digit(digit: u32) -> Sex {
-        if digit % 2 == 1 {
-            Sex::Male
-        } else {
-            Sex::Female
-        }
+        if digit % 2 == 1 { Sex::Male } else { Sex::Female }
     }
 }
 
@@ -102,10 +95,7 @@ pub fn parse(text: &str) -> Result<NationalId, IdError> {
             "The national id is empty".to_string(),
         ));
     }
-    if let Some(bad) = compact
-        .iter()
-        .find(|c| !c.is_ascii_digit() && **c != '-' && **c != '+')
-    {
+    if let Some(bad) = compact.iter().find(|c| !c.is_ascii_digit() && **c != '-' && **c != '+') {
         return Err(refuse(
             "digits",
             format!("Fødselsnummeret kan bare inneholde sifre, ikke «{bad}»"),
@@ -126,10 +116,8 @@ pub fn parse(text: &str) -> Result<NationalId, IdError> {
     if !separator_fits {
         return Err(refuse(
             "digits",
-            "Fødselsnummeret har en bindestrek på feil sted (svensk personnummer skrives ÅÅÅÅMMDD-NNNK)"
-                .to_string(),
-            "The national id has a hyphen in the wrong place (a Swedish number is written YYYYMMDD-NNNC)"
-                .to_string(),
+            "Fødselsnummeret har en bindestrek på feil sted (svensk personnummer skrives ÅÅÅÅMMDD-NNNK)".to_string(),
+            "The national id has a hyphen in the wrong place (a Swedish number is written YYYYMMDD-NNNC)".to_string(),
         ));
     }
     match digits.len() {
@@ -138,8 +126,7 @@ pub fn parse(text: &str) -> Result<NationalId, IdError> {
         10 => Err(refuse(
             "century",
             "Svensk personnummer må skrives med århundre, 12 sifre (ÅÅÅÅMMDD-NNNK)".to_string(),
-            "Write a Swedish personal number with the century, 12 digits (YYYYMMDD-NNNC)"
-                .to_string(),
+            "Write a Swedish personal number with the century, 12 digits (YYYYMMDD-NNNC)".to_string(),
         )),
         n => Err(refuse(
             "length",
@@ -154,10 +141,7 @@ fn number(digits: &[u32]) -> u32 {
 }
 
 fn text(digits: &[u32]) -> String {
-    digits
-        .iter()
-        .filter_map(|d| char::from_digit(*d, 10))
-        .collect()
+    digits.iter().filter_map(|d| char::from_digit(*d, 10)).collect()
 }
 
 /// A calendar date; year 0 is none (the proleptic calendar has no year 0000 for a birth,
@@ -211,17 +195,11 @@ fn norwegian(d: &[u32]) -> Result<NationalId, IdError> {
             format!(
                 "{shown} er et H-nummer (hjelpenummer, 40 lagt til måneden); registeret krever fødselsnummer eller D-nummer"
             ),
-            format!(
-                "{shown} is an H-number (40 added to the month); the register needs a birth number or D-number"
-            ),
+            format!("{shown} is an H-number (40 added to the month); the register needs a birth number or D-number"),
         ));
     }
     let synthetic = coded_month > 80;
-    let month = if synthetic {
-        coded_month - 80
-    } else {
-        coded_month
-    };
+    let month = if synthetic { coded_month - 80 } else { coded_month };
     let Some(century) = norwegian_century(individual, year) else {
         return Err(refuse(
             "individual_number",
@@ -229,9 +207,7 @@ fn norwegian(d: &[u32]) -> Result<NationalId, IdError> {
                 "Individnummeret {:03} passer ikke med fødselsåret ..{year:02} i {shown}",
                 individual
             ),
-            format!(
-                "The individual number {individual:03} does not fit the birth year ..{year:02} in {shown}"
-            ),
+            format!("The individual number {individual:03} does not fit the birth year ..{year:02} in {shown}"),
         ));
     };
     let Some(birth_date) = make_date(century + year, month, day) else {
@@ -254,23 +230,15 @@ fn norwegian(d: &[u32]) -> Result<NationalId, IdError> {
     if mod11(&d[0..9], &WEIGHTS_1) != Some(d[9]) {
         return Err(refuse(
             "check_digit_1",
-            format!(
-                "Første kontrollsiffer (siffer 10) i {shown} stemmer ikke; sjekk nummeret for skrivefeil"
-            ),
-            format!(
-                "The first check digit (digit 10) of {shown} is wrong; check the number for typing errors"
-            ),
+            format!("Første kontrollsiffer (siffer 10) i {shown} stemmer ikke; sjekk nummeret for skrivefeil"),
+            format!("The first check digit (digit 10) of {shown} is wrong; check the number for typing errors"),
         ));
     }
     if mod11(&d[0..10], &WEIGHTS_2) != Some(d[10]) {
         return Err(refuse(
             "check_digit_2",
-            format!(
-                "Andre kontrollsiffer (siffer 11) i {shown} stemmer ikke; sjekk nummeret for skrivefeil"
-            ),
-            format!(
-                "The second check digit (digit 11) of {shown} is wrong; check the number for typing errors"
-            ),
+            format!("Andre kontrollsiffer (siffer 11) i {shown} stemmer ikke; sjekk nummeret for skrivefeil"),
+            format!("The second check digit (digit 11) of {shown} is wrong; check the number for typing errors"),
         ));
     }
     Ok(NationalId {
@@ -309,11 +277,7 @@ fn swedish(d: &[u32]) -> Result<NationalId, IdError> {
     let month = number(&d[4..6]);
     let coded_day = number(&d[6..8]);
     let coordination = coded_day >= 60;
-    let day = if coordination {
-        coded_day - 60
-    } else {
-        coded_day
-    };
+    let day = if coordination { coded_day - 60 } else { coded_day };
     let birth_date = match make_date(year, month, day) {
         Some(date) => Some(date),
         // A samordningsnummer may be issued with the month or day unknown (written 00).
@@ -339,12 +303,8 @@ fn swedish(d: &[u32]) -> Result<NationalId, IdError> {
     if luhn(&d[2..11]) != d[11] {
         return Err(refuse(
             "luhn",
-            format!(
-                "Kontrollsifferet (siste siffer) i {shown} stemmer ikke; sjekk nummeret for skrivefeil"
-            ),
-            format!(
-                "The check digit (last digit) of {shown} is wrong; check the number for typing errors"
-            ),
+            format!("Kontrollsifferet (siste siffer) i {shown} stemmer ikke; sjekk nummeret for skrivefeil"),
+            format!("The check digit (last digit) of {shown} is wrong; check the number for typing errors"),
         ));
     }
     Ok(NationalId {

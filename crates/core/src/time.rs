@@ -34,10 +34,7 @@ impl std::error::Error for TimeError {}
 
 impl TimeError {
     fn new(message_nb: String, message_en: String) -> Self {
-        TimeError {
-            message_nb,
-            message_en,
-        }
+        TimeError { message_nb, message_en }
     }
 
     fn unrecognised(text: &str) -> Self {
@@ -58,9 +55,8 @@ impl TimeError {
 /// into the binary (feature `tzdb-bundle-always`), so the look-up cannot fail at run time;
 /// the unit test `oslo_zone_is_bundled` guards the build configuration.
 fn oslo() -> &'static TimeZone {
-    static OSLO: LazyLock<TimeZone> = LazyLock::new(|| {
-        TimeZone::get(ZONE).expect("jiff's bundled tz database contains Europe/Oslo")
-    });
+    static OSLO: LazyLock<TimeZone> =
+        LazyLock::new(|| TimeZone::get(ZONE).expect("jiff's bundled tz database contains Europe/Oslo"));
     &OSLO
 }
 
@@ -110,9 +106,7 @@ pub fn parse_moment(text: &str) -> Result<Moment, TimeError> {
             format!("The UTC offset in `{trimmed}` is not valid"),
         )
     })?;
-    let instant = offset
-        .to_timestamp(wall)
-        .map_err(|_| out_of_range(trimmed))?;
+    let instant = offset.to_timestamp(wall).map_err(|_| out_of_range(trimmed))?;
     // Canonical text has four-digit years; keep every parsed moment writable as one.
     if !(1..=9999).contains(&oslo().to_datetime(instant).year()) {
         return Err(out_of_range(trimmed));
@@ -146,11 +140,7 @@ pub fn format_moment_norwegian(m: &Moment) -> String {
         Moment::DateOnly(date) => format_date_norwegian(*date),
         Moment::At(instant) => {
             let wall = oslo().to_datetime(*instant);
-            format!(
-                "{} {}",
-                format_date_norwegian(wall.date()),
-                format_clock(wall.time())
-            )
+            format!("{} {}", format_date_norwegian(wall.date()), format_clock(wall.time()))
         }
     }
 }
@@ -228,11 +218,7 @@ pub fn years_between(from: Date, to: Date) -> i64 {
 /// Europe/Oslo wall time to an instant: a skipped wall time is refused, a repeated one is
 /// the earlier instant.
 fn oslo_instant(wall: DateTime) -> Result<Timestamp, TimeError> {
-    let shown = format!(
-        "{} {}",
-        format_date_norwegian(wall.date()),
-        format_clock(wall.time())
-    );
+    let shown = format!("{} {}", format_date_norwegian(wall.date()), format_clock(wall.time()));
     let offset = match oslo().to_ambiguous_timestamp(wall).offset() {
         AmbiguousOffset::Unambiguous { offset } => offset,
         AmbiguousOffset::Fold { before, .. } => before,
@@ -407,14 +393,8 @@ mod tests {
     #[test]
     fn offset_forms() {
         assert_eq!(parse_offset(b"Z"), Some(Some(Offset::UTC)));
-        assert_eq!(
-            parse_offset(b"+0200").flatten().map(Offset::seconds),
-            Some(7200)
-        );
-        assert_eq!(
-            parse_offset(b"-01:30").flatten().map(Offset::seconds),
-            Some(-5400)
-        );
+        assert_eq!(parse_offset(b"+0200").flatten().map(Offset::seconds), Some(7200));
+        assert_eq!(parse_offset(b"-01:30").flatten().map(Offset::seconds), Some(-5400));
         assert_eq!(parse_offset(b"+02"), parse_offset(b"+02:00"));
         assert_eq!(parse_offset(b"+02:60"), Some(None));
         assert_eq!(parse_offset(b"+2:00"), None);

@@ -126,7 +126,9 @@ impl Register {
     /// A code value that is not in the variable's code list (for `hospitals`: the
     /// platform's hospital list).
     pub(crate) fn check_code(&self, variable: &Variable, value: &Value, ctx: &Context) -> Option<Finding> {
-        let (Value::Code(code), Some(list)) = (value, variable.codes.as_deref()) else { return None };
+        let (Value::Code(code), Some(list)) = (value, variable.codes.as_deref()) else {
+            return None;
+        };
         let known = if list == HOSPITALS {
             ctx.hospitals.contains(code)
         } else {
@@ -198,7 +200,10 @@ impl Register {
                 messages::required_when(&variable.label, &condition.text)
             }
         };
-        let shown = self.show_conditions(variable).into_iter().all(|c| truth(c, row) == Some(true));
+        let shown = self
+            .show_conditions(variable)
+            .into_iter()
+            .all(|c| truth(c, row) == Some(true));
         let in_use = period.is_none_or(|date| {
             variable.introduced.is_none_or(|from| from <= date) && variable.retired.is_none_or(|to| date < to)
         });

@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use jiff::civil::Date;
 use jiff::Timestamp;
+use jiff::civil::Date;
 
 /// The type a definition declares for a variable (domain.md 3.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]

@@ -8,16 +8,20 @@ use kvalreg_core::definition::{DefinitionError, SourceFile, load};
 /// Reads a register folder the way the application does: every file, path relative to the folder.
 fn read_folder(root: &Path) -> Vec<SourceFile> {
     fn walk(root: &Path, dir: &Path, out: &mut Vec<SourceFile>) {
-        let mut entries: Vec<_> =
-            std::fs::read_dir(dir).expect("readable folder").map(|e| e.expect("entry").path()).collect();
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .expect("readable folder")
+            .map(|e| e.expect("entry").path())
+            .collect();
         entries.sort();
         for path in entries {
             if path.is_dir() {
                 walk(root, &path, out);
             } else {
                 let relative = path.strip_prefix(root).expect("inside the folder");
-                let parts: Vec<String> =
-                    relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+                let parts: Vec<String> = relative
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect();
                 out.push(SourceFile {
                     path: parts.join("/"),
                     text: std::fs::read_to_string(&path).expect("utf-8 file"),
@@ -36,7 +40,10 @@ fn stroke_files() -> Vec<SourceFile> {
 
 /// A small register, valid as written; tests break one file at a time.
 fn small() -> Vec<SourceFile> {
-    let file = |path: &str, text: &str| SourceFile { path: path.to_string(), text: text.to_string() };
+    let file = |path: &str, text: &str| SourceFile {
+        path: path.to_string(),
+        text: text.to_string(),
+    };
     vec![
         file(
             "register.toml",
@@ -90,7 +97,10 @@ label = { nb = "Farge", en = "Colour" }
 show_if = "treated"
 "#,
         ),
-        file("codelists/colour.csv", "code,label_nb,label_en\nred,Rød,Red\nblue,Blå,Blue\n"),
+        file(
+            "codelists/colour.csv",
+            "code,label_nb,label_en\nred,Rød,Red\nblue,Blå,Blue\n",
+        ),
         file(
             "rules.toml",
             r#"[[rules]]
@@ -139,23 +149,40 @@ fn assert_single(errors: &[DefinitionError], file: &str, line: usize, reason_con
     let error = &errors[0];
     assert_eq!(error.file, file, "{error}");
     assert_eq!(error.line, line, "{error}");
-    assert!(error.reason.contains(reason_contains), "reason `{}` should mention `{reason_contains}`", error.reason);
+    assert!(
+        error.reason.contains(reason_contains),
+        "reason `{}` should mention `{reason_contains}`",
+        error.reason
+    );
 }
 
 #[test]
 fn the_stroke_register_loads_without_errors() {
     let register = match load(&stroke_files()) {
         Ok(register) => register,
-        Err(errors) => panic!("{}", errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")),
+        Err(errors) => panic!(
+            "{}",
+            errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+        ),
     };
     assert_eq!(register.id, "stroke");
-    assert_eq!(register.forms.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(), ["acute", "followup"]);
+    assert_eq!(
+        register.forms.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(),
+        ["acute", "followup"]
+    );
     assert_eq!(register.period_variable, "arrival_time");
     assert_eq!(register.variables().count(), 91);
     assert_eq!(register.derived.len(), 11);
     assert_eq!(register.rules.len(), 16);
-    assert_eq!(register.variables().next().map(|v| v.name.as_str()), Some("national_id"));
-    assert!(register.variable("groin_puncture_time").is_some_and(|v| v.section == "evt_module"));
+    assert_eq!(
+        register.variables().next().map(|v| v.name.as_str()),
+        Some("national_id")
+    );
+    assert!(
+        register
+            .variable("groin_puncture_time")
+            .is_some_and(|v| v.section == "evt_module")
+    );
     assert!(register.derived_variable("door_to_needle").is_some());
 }
 
@@ -167,14 +194,23 @@ fn the_small_register_loads() {
 
 #[test]
 fn an_unknown_variable_in_an_expression_is_refused() {
-    let files = with_edit("rules.toml", |t| t.replace("admitted <= discharged", "admitted <= dischraged"));
+    let files = with_edit("rules.toml", |t| {
+        t.replace("admitted <= discharged", "admitted <= dischraged")
+    });
     let errors = errors_of(&files);
-    assert_single(&errors, "rules.toml", line_of(&files, "rules.toml", "dischraged"), "dischraged");
+    assert_single(
+        &errors,
+        "rules.toml",
+        line_of(&files, "rules.toml", "dischraged"),
+        "dischraged",
+    );
 }
 
 #[test]
 fn a_code_not_in_its_list_is_refused() {
-    let files = with_edit("forms/main.toml", |t| t.replace("show_if = \"treated\"", "show_if = \"colour <> 'green'\""));
+    let files = with_edit("forms/main.toml", |t| {
+        t.replace("show_if = \"treated\"", "show_if = \"colour <> 'green'\"")
+    });
     let errors = errors_of(&files);
     assert_single(
         &errors,
@@ -186,16 +222,30 @@ fn a_code_not_in_its_list_is_refused() {
 
 #[test]
 fn a_type_mismatch_is_refused() {
-    let files = with_edit("rules.toml", |t| t.replace("admitted <= discharged", "treated <= discharged"));
+    let files = with_edit("rules.toml", |t| {
+        t.replace("admitted <= discharged", "treated <= discharged")
+    });
     let errors = errors_of(&files);
-    assert_single(&errors, "rules.toml", line_of(&files, "rules.toml", "treated <="), "treated");
+    assert_single(
+        &errors,
+        "rules.toml",
+        line_of(&files, "rules.toml", "treated <="),
+        "treated",
+    );
 }
 
 #[test]
 fn a_condition_that_is_not_boolean_is_refused() {
-    let files = with_edit("forms/main.toml", |t| t.replace("show_if = \"treated\"", "show_if = \"admitted\""));
+    let files = with_edit("forms/main.toml", |t| {
+        t.replace("show_if = \"treated\"", "show_if = \"admitted\"")
+    });
     let errors = errors_of(&files);
-    assert_single(&errors, "forms/main.toml", line_of(&files, "forms/main.toml", "show_if"), "must be of type bool");
+    assert_single(
+        &errors,
+        "forms/main.toml",
+        line_of(&files, "forms/main.toml", "show_if"),
+        "must be of type bool",
+    );
 }
 
 #[test]
@@ -240,7 +290,9 @@ label = {{ nb = \"b\", en = \"b\" }}
 
 #[test]
 fn a_toml_syntax_error_names_its_line() {
-    let files = with_edit("forms/main.toml", |t| t.replace("name = \"treated\"", "name = \"treated"));
+    let files = with_edit("forms/main.toml", |t| {
+        t.replace("name = \"treated\"", "name = \"treated")
+    });
     let errors = errors_of(&files);
     assert_eq!(errors.len(), 1, "{errors:#?}");
     assert_eq!(errors[0].file, "forms/main.toml");
@@ -249,14 +301,23 @@ fn a_toml_syntax_error_names_its_line() {
 
 #[test]
 fn an_unknown_key_is_refused_with_its_line() {
-    let files = with_edit("forms/main.toml", |t| t.replace("name = \"treated\"", "name = \"treated\"\nrequird = true"));
+    let files = with_edit("forms/main.toml", |t| {
+        t.replace("name = \"treated\"", "name = \"treated\"\nrequird = true")
+    });
     let errors = errors_of(&files);
-    assert_single(&errors, "forms/main.toml", line_of(&files, "forms/main.toml", "requird"), "requird");
+    assert_single(
+        &errors,
+        "forms/main.toml",
+        line_of(&files, "forms/main.toml", "requird"),
+        "requird",
+    );
 }
 
 #[test]
 fn an_unknown_code_list_is_refused() {
-    let files = with_edit("forms/main.toml", |t| t.replace("codes = \"colour\"", "codes = \"colours\""));
+    let files = with_edit("forms/main.toml", |t| {
+        t.replace("codes = \"colour\"", "codes = \"colours\"")
+    });
     let errors = errors_of(&files);
     assert_single(
         &errors,
@@ -274,9 +335,19 @@ fn a_duplicate_variable_is_refused_at_its_second_definition() {
         )
     });
     let errors = errors_of(&files);
-    let second =
-        files[1].text.lines().enumerate().filter(|(_, l)| l.contains("name = \"treated\"")).map(|(i, _)| i + 1).last();
-    assert_single(&errors, "forms/main.toml", second.expect("two definitions"), "already defined at forms/main.toml:");
+    let second = files[1]
+        .text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains("name = \"treated\""))
+        .map(|(i, _)| i + 1)
+        .last();
+    assert_single(
+        &errors,
+        "forms/main.toml",
+        second.expect("two definitions"),
+        "already defined at forms/main.toml:",
+    );
 }
 
 #[test]
@@ -322,7 +393,10 @@ fn every_error_is_reported_not_only_the_first() {
     });
     let errors = errors_of(&files);
     assert_eq!(errors.len(), 2, "{errors:#?}");
-    assert_eq!(errors[0].to_string(), format!("rules.toml:{}: {}", errors[0].line, errors[0].reason));
+    assert_eq!(
+        errors[0].to_string(),
+        format!("rules.toml:{}: {}", errors[0].line, errors[0].reason)
+    );
 }
 
 #[test]

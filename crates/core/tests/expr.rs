@@ -38,10 +38,7 @@ fn time(text: &str) -> Value {
 }
 
 fn row(values: &[(&str, Value)]) -> Record {
-    values
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect()
+    values.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
 }
 
 fn eval(text: &str, values: &[(&str, Value)]) -> Option<Value> {
@@ -149,10 +146,7 @@ fn parses_the_subset_into_the_ast() {
 
 #[test]
 fn refuses_everything_else_by_name() {
-    assert!(
-        refusal("nihss IN (SELECT 1)")
-            .contains("subqueries are not part of the expression language")
-    );
+    assert!(refusal("nihss IN (SELECT 1)").contains("subqueries are not part of the expression language"));
     assert!(refusal("EXISTS (SELECT 1)").contains("subqueries"));
     assert!(refusal("note LIKE 'a%'").contains("LIKE"));
     assert!(refusal("CAST(nihss AS TEXT) = '1'").contains("casts"));
@@ -223,10 +217,7 @@ fn type_checks() {
     assert_eq!(check("minutes_between(arrival_time, ivt_time)"), int);
     assert_eq!(check("days_between(birth_date, arrival_time)"), int);
     assert_eq!(check("years_between(birth_date, onset_time)"), int);
-    assert_eq!(
-        check("date_of(onset_time)"),
-        Ok(ExprType::Of(VarType::Date))
-    );
+    assert_eq!(check("date_of(onset_time)"), Ok(ExprType::Of(VarType::Date)));
     assert_eq!(check("coalesce(nihss, passes, 0)"), int);
     assert_eq!(check("coalesce(NULL, NULL)"), Ok(ExprType::Null));
     assert_eq!(
@@ -256,10 +247,7 @@ fn type_checks() {
         ("-diagnosis = 'x'", "works on int"),
         ("CASE WHEN ivt THEN 1 ELSE 'x' END", "one type"),
         ("CASE WHEN nihss THEN 1 END", "WHEN needs true/false"),
-        (
-            "CASE diagnosis WHEN 1 THEN 1 END",
-            "cannot compare code with int",
-        ),
+        ("CASE diagnosis WHEN 1 THEN 1 END", "cannot compare code with int"),
         ("nihss IN (1, 'two')", "cannot compare int with code"),
         (
             "minutes_between(discharge_date, ivt_time)",
@@ -291,32 +279,14 @@ fn three_valued_logic() {
     assert_eq!(truth("NOT ivt", &[T]), Some(false));
     // Unknown is NULL just as missing is.
     assert_eq!(truth("nihss > 4", &[("nihss", Value::Unknown)]), None);
-    assert_eq!(
-        truth("nihss IS NULL", &[("nihss", Value::Unknown)]),
-        Some(true)
-    );
-    assert_eq!(
-        truth("nihss IS NOT NULL", &[("nihss", Value::Int(3))]),
-        Some(true)
-    );
+    assert_eq!(truth("nihss IS NULL", &[("nihss", Value::Unknown)]), Some(true));
+    assert_eq!(truth("nihss IS NOT NULL", &[("nihss", Value::Int(3))]), Some(true));
     assert_eq!(truth("nihss = NULL", &[("nihss", Value::Int(3))]), None);
     // IN with NULLs.
-    assert_eq!(
-        truth("nihss IN (1, 2, NULL)", &[("nihss", Value::Int(2))]),
-        Some(true)
-    );
-    assert_eq!(
-        truth("nihss IN (1, NULL)", &[("nihss", Value::Int(2))]),
-        None
-    );
-    assert_eq!(
-        truth("nihss NOT IN (1, 3)", &[("nihss", Value::Int(2))]),
-        Some(true)
-    );
-    assert_eq!(
-        truth("nihss NOT IN (1, NULL)", &[("nihss", Value::Int(2))]),
-        None
-    );
+    assert_eq!(truth("nihss IN (1, 2, NULL)", &[("nihss", Value::Int(2))]), Some(true));
+    assert_eq!(truth("nihss IN (1, NULL)", &[("nihss", Value::Int(2))]), None);
+    assert_eq!(truth("nihss NOT IN (1, 3)", &[("nihss", Value::Int(2))]), Some(true));
+    assert_eq!(truth("nihss NOT IN (1, NULL)", &[("nihss", Value::Int(2))]), None);
     assert_eq!(truth("nihss IN (1, 2)", &[]), None);
     // BETWEEN.
     assert_eq!(
@@ -335,23 +305,14 @@ fn three_valued_logic() {
         truth("nihss BETWEEN NULL AND 42", &[("nihss", Value::Int(43))]),
         Some(false)
     );
-    assert_eq!(
-        truth("nihss BETWEEN NULL AND 42", &[("nihss", Value::Int(3))]),
-        None
-    );
+    assert_eq!(truth("nihss BETWEEN NULL AND 42", &[("nihss", Value::Int(3))]), None);
     // Codes and texts compare as strings.
     assert_eq!(
-        truth(
-            "diagnosis = 'I61'",
-            &[("diagnosis", Value::Code("I61".into()))]
-        ),
+        truth("diagnosis = 'I61'", &[("diagnosis", Value::Code("I61".into()))]),
         Some(true)
     );
     assert_eq!(
-        truth(
-            "diagnosis <> 'I61'",
-            &[("diagnosis", Value::Code("I63".into()))]
-        ),
+        truth("diagnosis <> 'I61'", &[("diagnosis", Value::Code("I63".into()))]),
         Some(true)
     );
     assert_eq!(
@@ -387,29 +348,14 @@ fn date_only_times_decide_only_across_days() {
     let arrival_day_before = ("arrival_time", time("2024-03-30T23:59"));
     let arrival_day_after = ("arrival_time", time("2024-04-01"));
     let rule = "onset_time <= arrival_time";
+    assert_eq!(truth(rule, &[onset_day.clone(), arrival_same_day.clone()]), None);
+    assert_eq!(truth(rule, &[onset_day.clone(), arrival_day_before]), Some(false));
+    assert_eq!(truth(rule, &[onset_day.clone(), arrival_day_after]), Some(true));
     assert_eq!(
-        truth(rule, &[onset_day.clone(), arrival_same_day.clone()]),
+        truth(rule, &[onset_day.clone(), ("arrival_time", time("2024-03-31"))]),
         None
     );
-    assert_eq!(
-        truth(rule, &[onset_day.clone(), arrival_day_before]),
-        Some(false)
-    );
-    assert_eq!(
-        truth(rule, &[onset_day.clone(), arrival_day_after]),
-        Some(true)
-    );
-    assert_eq!(
-        truth(
-            rule,
-            &[onset_day.clone(), ("arrival_time", time("2024-03-31"))]
-        ),
-        None
-    );
-    assert_eq!(
-        truth("onset_time = arrival_time", &[onset_day, arrival_same_day]),
-        None
-    );
+    assert_eq!(truth("onset_time = arrival_time", &[onset_day, arrival_same_day]), None);
     // Exact instants, across the spring change.
     let exact = [
         ("onset_time", time("31.03.2024 01:50")),
@@ -426,10 +372,7 @@ fn date_only_times_decide_only_across_days() {
         ("discharge_date", Value::Date(date(2024, 3, 31))),
     ];
     assert_eq!(truth("discharge_date < arrival_time", &late), Some(true));
-    assert_eq!(
-        truth("discharge_date = date_of(arrival_time)", &late),
-        Some(false)
-    );
+    assert_eq!(truth("discharge_date = date_of(arrival_time)", &late), Some(false));
     let same = [
         ("arrival_time", time("2024-04-01T00:30")),
         ("discharge_date", Value::Date(date(2024, 4, 1))),
@@ -441,10 +384,7 @@ fn date_only_times_decide_only_across_days() {
         ("onset_time", time("2024-03-30")),
         ("arrival_time", time("2024-04-01T10:00")),
     ];
-    assert_eq!(
-        eval("minutes_between(onset_time, arrival_time)", &day_only),
-        None
-    );
+    assert_eq!(eval("minutes_between(onset_time, arrival_time)", &day_only), None);
     assert_eq!(
         eval("days_between(onset_time, arrival_time)", &day_only),
         Some(Value::Int(2))
@@ -491,16 +431,10 @@ fn functions() {
         Some(Value::Code("moderate".into()))
     );
     assert_eq!(
-        eval(
-            "CASE WHEN nihss > 20 THEN 'severe' END",
-            &[("nihss", Value::Int(7))]
-        ),
+        eval("CASE WHEN nihss > 20 THEN 'severe' END", &[("nihss", Value::Int(7))]),
         None
     );
-    assert_eq!(
-        eval("CASE WHEN nihss > 20 THEN 1 ELSE 0 END", &[]),
-        Some(Value::Int(0))
-    );
+    assert_eq!(eval("CASE WHEN nihss > 20 THEN 1 ELSE 0 END", &[]), Some(Value::Int(0)));
     let simple = "CASE diagnosis WHEN 'I61' THEN 1 WHEN 'I63' THEN 2 ELSE 0 END";
     assert_eq!(
         eval(simple, &[("diagnosis", Value::Code("I63".into()))]),
@@ -533,20 +467,13 @@ fn national_id_functions() {
     let id = (120..130)
         .find_map(|n| norwegian_id(&format!("150650{n:03}")))
         .expect("a test number with valid check digits in the range");
-    let sex = if id.as_bytes()[8] % 2 == 1 {
-        "male"
-    } else {
-        "female"
-    };
+    let sex = if id.as_bytes()[8] % 2 == 1 { "male" } else { "female" };
     let values = [("national_id", Value::Text(id.clone()))];
     assert_eq!(
         eval("birth_date_from_id(national_id)", &values),
         Some(Value::Date(date(1950, 6, 15)))
     );
-    assert_eq!(
-        eval("sex_from_id(national_id)", &values),
-        Some(Value::Code(sex.into()))
-    );
+    assert_eq!(eval("sex_from_id(national_id)", &values), Some(Value::Code(sex.into())));
     assert_eq!(
         truth(
             "sex_from_id(national_id) = sex",
@@ -568,20 +495,11 @@ fn national_id_functions() {
 }
 
 fn swedish_id(first_eleven: &str) -> String {
-    let digits: Vec<u32> = first_eleven
-        .chars()
-        .filter_map(|c| c.to_digit(10))
-        .collect();
+    let digits: Vec<u32> = first_eleven.chars().filter_map(|c| c.to_digit(10)).collect();
     let sum: u32 = digits[2..]
         .iter()
         .enumerate()
-        .map(|(i, d)| {
-            if i % 2 == 0 {
-                (d * 2) / 10 + (d * 2) % 10
-            } else {
-                *d
-            }
-        })
+        .map(|(i, d)| if i % 2 == 0 { (d * 2) / 10 + (d * 2) % 10 } else { *d })
         .sum();
     format!("{first_eleven}{}", (10 - sum % 10) % 10)
 }

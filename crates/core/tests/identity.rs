@@ -31,9 +31,7 @@ fn tampering_and_wrong_keys_are_detected() {
     for index in [0, 11, 12, sealed.len() - 1] {
         let mut altered = sealed.clone();
         altered[index] ^= 0x01;
-        let err = k
-            .decrypt(&altered)
-            .expect_err("altered bytes must not open");
+        let err = k.decrypt(&altered).expect_err("altered bytes must not open");
         assert!(err.message.contains("altered"), "{}", err.message);
     }
     assert!(k.decrypt(&sealed[..sealed.len() - 1]).is_err());
@@ -53,10 +51,7 @@ fn lookup_keys() {
     let a = k.lookup_key(ID);
     assert_eq!(a, k.lookup_key(ID));
     assert_eq!(a.len(), 64);
-    assert!(
-        a.chars()
-            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
-    );
+    assert!(a.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
     assert_ne!(a, k.lookup_key("15065012346"));
     assert_ne!(a, keys().lookup_key(ID));
 }
@@ -76,14 +71,8 @@ fn lookup_key_is_hmac_sha256() {
     key_block[..32].fill(0x0b);
     let inner_key: Vec<u8> = key_block.iter().map(|b| b ^ 0x36).collect();
     let outer_key: Vec<u8> = key_block.iter().map(|b| b ^ 0x5c).collect();
-    let inner = Sha256::new()
-        .chain_update(&inner_key)
-        .chain_update(ID)
-        .finalize();
-    let outer = Sha256::new()
-        .chain_update(&outer_key)
-        .chain_update(inner)
-        .finalize();
+    let inner = Sha256::new().chain_update(&inner_key).chain_update(ID).finalize();
+    let outer = Sha256::new().chain_update(&outer_key).chain_update(inner).finalize();
     assert_eq!(k.lookup_key(ID), hex::encode(outer));
 }
 
@@ -96,10 +85,7 @@ fn key_file_round_trip() {
     let read = IdentityKeys::from_file_text(&text).expect("read back");
     assert_eq!(read.to_file_text(), text);
     assert_eq!(read.lookup_key(ID), k.lookup_key(ID));
-    assert_eq!(
-        read.decrypt(&k.encrypt(ID).expect("encrypt")).as_deref(),
-        Ok(ID)
-    );
+    assert_eq!(read.decrypt(&k.encrypt(ID).expect("encrypt")).as_deref(), Ok(ID));
     assert_ne!(keys().to_file_text(), text);
 }
 
@@ -111,10 +97,7 @@ fn bad_key_files_name_the_line() {
         (String::new(), "empty"),
         ("kvalreg-keys v2\n".to_string(), "line 1"),
         (format!("{}\n{}\n", lines[0], lines[1]), "no `lookup=` line"),
-        (
-            format!("{}\n{}\n", lines[0], lines[2]),
-            "no `encryption=` line",
-        ),
+        (format!("{}\n{}\n", lines[0], lines[2]), "no `encryption=` line"),
         (
             format!("{}\n{}\n{}\n{}\n", lines[0], lines[1], lines[2], lines[2]),
             "line 4: `lookup` is given twice",
@@ -131,10 +114,7 @@ fn bad_key_files_name_the_line() {
             format!("{}\n{}\n{}\nsalt=00\n", lines[0], lines[1], lines[2]),
             "line 4: unknown key `salt`",
         ),
-        (
-            format!("{}\n{}\njust text\n", lines[0], lines[1]),
-            "line 3: expected",
-        ),
+        (format!("{}\n{}\njust text\n", lines[0], lines[1]), "line 3: expected"),
     ];
     for (text, needle) in cases {
         let err = IdentityKeys::from_file_text(&text).expect_err(&text);

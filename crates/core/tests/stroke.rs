@@ -19,16 +19,20 @@ type Doc = Map<String, Json>;
 
 fn read_folder(root: &Path) -> Vec<SourceFile> {
     fn walk(root: &Path, dir: &Path, out: &mut Vec<SourceFile>) {
-        let mut entries: Vec<_> =
-            std::fs::read_dir(dir).expect("readable folder").map(|e| e.expect("entry").path()).collect();
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .expect("readable folder")
+            .map(|e| e.expect("entry").path())
+            .collect();
         entries.sort();
         for path in entries {
             if path.is_dir() {
                 walk(root, &path, out);
             } else {
                 let relative = path.strip_prefix(root).expect("inside the folder");
-                let parts: Vec<String> =
-                    relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+                let parts: Vec<String> = relative
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect();
                 out.push(SourceFile {
                     path: parts.join("/"),
                     text: std::fs::read_to_string(&path).expect("utf-8 file"),
@@ -46,14 +50,22 @@ fn stroke() -> &'static Register {
     REGISTER.get_or_init(|| {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../registers/stroke");
         load(&read_folder(&root)).unwrap_or_else(|errors| {
-            panic!("{}", errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))
+            panic!(
+                "{}",
+                errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+            )
         })
     })
 }
 
 fn hospitals() -> &'static BTreeSet<String> {
     static HOSPITALS: OnceLock<BTreeSet<String>> = OnceLock::new();
-    HOSPITALS.get_or_init(|| ["UNN-TRO", "FIN-HAM", "OUS-RH", "HUS-HAU"].iter().map(|s| s.to_string()).collect())
+    HOSPITALS.get_or_init(|| {
+        ["UNN-TRO", "FIN-HAM", "OUS-RH", "HUS-HAU"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    })
 }
 
 fn ctx() -> Context<'static> {
@@ -80,9 +92,13 @@ fn national_id(birth: &str, male: bool) -> String {
         }
         let base = format!("{day}{month:02}{year}{individual:03}");
         let mut digits: Vec<u32> = base.chars().map(|c| c.to_digit(10).expect("digit")).collect();
-        let Some(k1) = mod11(&digits, &[3, 7, 6, 1, 8, 9, 4, 5, 2]) else { continue };
+        let Some(k1) = mod11(&digits, &[3, 7, 6, 1, 8, 9, 4, 5, 2]) else {
+            continue;
+        };
         digits.push(k1);
-        let Some(k2) = mod11(&digits, &[5, 4, 3, 2, 7, 6, 5, 4, 3, 2]) else { continue };
+        let Some(k2) = mod11(&digits, &[5, 4, 3, 2, 7, 6, 5, 4, 3, 2]) else {
+            continue;
+        };
         return format!("{base}{k1}{k2}");
     }
     panic!("no valid number for {birth}")
@@ -165,7 +181,9 @@ fn edit(mut doc: Doc, changes: &[(&str, Json)]) -> Doc {
 }
 
 fn parse(doc: &Doc) -> Record {
-    stroke().parse_document(doc, &ctx()).unwrap_or_else(|findings| panic!("refused: {findings:#?}"))
+    stroke()
+        .parse_document(doc, &ctx())
+        .unwrap_or_else(|findings| panic!("refused: {findings:#?}"))
 }
 
 fn validate(doc: &Doc, stage: Stage) -> Findings {
@@ -191,21 +209,33 @@ fn check_rule(
     failing: &[(&str, Json)],
 ) {
     let pass = validate(&edit(start.clone(), passing), Stage::Draft);
-    assert!(!pass.errors.iter().chain(&pass.warnings).any(|f| f.rule == rule), "{rule} should pass: {pass:#?}");
+    assert!(
+        !pass.errors.iter().chain(&pass.warnings).any(|f| f.rule == rule),
+        "{rule} should pass: {pass:#?}"
+    );
     let fail = validate(&edit(start, failing), Stage::Draft);
     let (hit, other) = match severity {
         Severity::Error => (&fail.errors, &fail.warnings),
         Severity::Warning => (&fail.warnings, &fail.errors),
     };
-    assert!(has(hit, field, rule), "{rule} should fail as {severity:?} beside {field}: {fail:#?}");
-    assert!(!other.iter().any(|f| f.rule == rule), "{rule} has the wrong severity: {fail:#?}");
+    assert!(
+        has(hit, field, rule),
+        "{rule} should fail as {severity:?} beside {field}: {fail:#?}"
+    );
+    assert!(
+        !other.iter().any(|f| f.rule == rule),
+        "{rule} has the wrong severity: {fail:#?}"
+    );
 }
 
 #[test]
 fn a_complete_registration_has_no_findings() {
     for doc in [base(), evt_direct(), evt_transfer()] {
         let findings = validate(&doc, Stage::Complete);
-        assert!(findings.errors.is_empty() && findings.warnings.is_empty(), "{findings:#?}");
+        assert!(
+            findings.errors.is_empty() && findings.warnings.is_empty(),
+            "{findings:#?}"
+        );
     }
 }
 
@@ -238,8 +268,14 @@ fn a_date_only_time_errs_only_when_the_dates_prove_the_order_wrong() {
         Severity::Error,
         "imaging_time",
         base(),
-        &[("arrival_time", json!("2024-03-12")), ("imaging_time", json!("2024-03-12T00:05+01:00"))],
-        &[("arrival_time", json!("2024-03-12")), ("imaging_time", json!("2024-03-11T23:55+01:00"))],
+        &[
+            ("arrival_time", json!("2024-03-12")),
+            ("imaging_time", json!("2024-03-12T00:05+01:00")),
+        ],
+        &[
+            ("arrival_time", json!("2024-03-12")),
+            ("imaging_time", json!("2024-03-11T23:55+01:00")),
+        ],
     );
 }
 
@@ -396,7 +432,10 @@ fn sex_agrees_with_the_national_id() {
         Severity::Error,
         "sex",
         base(),
-        &[("national_id", json!(national_id("1950-05-17", false))), ("sex", json!("female"))],
+        &[
+            ("national_id", json!(national_id("1950-05-17", false))),
+            ("sex", json!("female")),
+        ],
         &[("sex", json!("female"))],
     );
 }
@@ -417,7 +456,11 @@ fn discharge_not_before_arrival() {
 fn death_not_before_onset() {
     let died = edit(
         base(),
-        &[("discharge_destination", json!("died")), ("dis_antiplatelet", Json::Null), ("dis_statin", Json::Null)],
+        &[
+            ("discharge_destination", json!("died")),
+            ("dis_antiplatelet", Json::Null),
+            ("dis_statin", Json::Null),
+        ],
     );
     check_rule(
         "death_after_onset",
@@ -440,7 +483,14 @@ fn mrs_3m_is_6_when_death_is_known_before_follow_up() {
             ("fu_date", json!("2024-06-10")),
         ],
     );
-    check_rule("mrs_3m_dead", Severity::Warning, "mrs_3m", followed, &[("mrs_3m", json!(6))], &[("mrs_3m", json!(4))]);
+    check_rule(
+        "mrs_3m_dead",
+        Severity::Warning,
+        "mrs_3m",
+        followed,
+        &[("mrs_3m", json!(6))],
+        &[("mrs_3m", json!(4))],
+    );
 }
 
 // Ranges (domain.md 3.3).
@@ -461,12 +511,20 @@ fn ranges() {
         let start = if field == "mrs_3m" {
             edit(
                 evt_direct(),
-                &[("fu_done", json!(true)), ("fu_method", json!("phone")), ("fu_date", json!("2024-06-10"))],
+                &[
+                    ("fu_done", json!(true)),
+                    ("fu_method", json!("phone")),
+                    ("fu_date", json!("2024-06-10")),
+                ],
             )
         } else {
             evt_direct()
         };
-        let severity = if rule == "soft_range" { Severity::Warning } else { Severity::Error };
+        let severity = if rule == "soft_range" {
+            Severity::Warning
+        } else {
+            Severity::Error
+        };
         check_rule(rule, severity, field, start, &[(field, good)], &[(field, bad)]);
     }
 }
@@ -484,18 +542,33 @@ fn nihss_not_done_is_the_unknown_value() {
 
 #[test]
 fn the_evt_module_only_when_evt() {
-    let findings = validate(&edit(base(), &[("evt_pathway", json!("direct")), ("passes", json!(1))]), Stage::Draft);
+    let findings = validate(
+        &edit(base(), &[("evt_pathway", json!("direct")), ("passes", json!(1))]),
+        Stage::Draft,
+    );
     assert!(has(&findings.errors, "evt_pathway", "show_if"), "{findings:#?}");
     assert!(has(&findings.errors, "passes", "show_if"));
-    assert!(findings.errors[0].message_en.contains("only allowed when evt"), "{}", findings.errors[0].message_en);
+    assert!(
+        findings.errors[0].message_en.contains("only allowed when evt"),
+        "{}",
+        findings.errors[0].message_en
+    );
     assert!(validate(&evt_direct(), Stage::Draft).errors.is_empty());
 }
 
 #[test]
 fn transfer_times_only_for_transfers() {
-    let findings =
-        validate(&edit(evt_direct(), &[("primary_departure_time", json!("2024-03-12T09:40+01:00"))]), Stage::Draft);
-    assert!(has(&findings.errors, "primary_departure_time", "show_if"), "{findings:#?}");
+    let findings = validate(
+        &edit(
+            evt_direct(),
+            &[("primary_departure_time", json!("2024-03-12T09:40+01:00"))],
+        ),
+        Stage::Draft,
+    );
+    assert!(
+        has(&findings.errors, "primary_departure_time", "show_if"),
+        "{findings:#?}"
+    );
 }
 
 #[test]
@@ -508,26 +581,55 @@ fn thrombolysis_details_only_when_ivt() {
 
 #[test]
 fn follow_up_answers_only_when_fu_done() {
-    let answered = edit(base(), &[("fu_done", json!(false)), ("mrs_3m", json!(2)), ("prom_speech", json!(true))]);
+    let answered = edit(
+        base(),
+        &[
+            ("fu_done", json!(false)),
+            ("mrs_3m", json!(2)),
+            ("prom_speech", json!(true)),
+        ],
+    );
     let findings = validate(&answered, Stage::Draft);
     assert!(
         has(&findings.errors, "mrs_3m", "show_if") && has(&findings.errors, "prom_speech", "show_if"),
         "{findings:#?}"
     );
-    let done =
-        edit(answered, &[("fu_done", json!(true)), ("fu_method", json!("web")), ("fu_date", json!("2024-06-10"))]);
+    let done = edit(
+        answered,
+        &[
+            ("fu_done", json!(true)),
+            ("fu_method", json!("web")),
+            ("fu_date", json!("2024-06-10")),
+        ],
+    );
     assert!(validate(&done, Stage::Complete).errors.is_empty());
-    let reason = edit(base(), &[("fu_done", json!(true)), ("fu_not_done_reason", json!("declined"))]);
-    assert!(has(&validate(&reason, Stage::Draft).errors, "fu_not_done_reason", "show_if"));
+    let reason = edit(
+        base(),
+        &[("fu_done", json!(true)), ("fu_not_done_reason", json!("declined"))],
+    );
+    assert!(has(
+        &validate(&reason, Stage::Draft).errors,
+        "fu_not_done_reason",
+        "show_if"
+    ));
 }
 
 #[test]
 fn discharge_medication_not_allowed_when_the_patient_died() {
-    let died = edit(base(), &[("discharge_destination", json!("died")), ("death_date", json!("2024-03-18"))]);
+    let died = edit(
+        base(),
+        &[
+            ("discharge_destination", json!("died")),
+            ("death_date", json!("2024-03-18")),
+        ],
+    );
     let findings = validate(&died, Stage::Draft);
     assert_eq!(
         pairs(&findings.errors),
-        [("dis_antiplatelet".to_string(), "show_if".to_string()), ("dis_statin".to_string(), "show_if".to_string())]
+        [
+            ("dis_antiplatelet".to_string(), "show_if".to_string()),
+            ("dis_statin".to_string(), "show_if".to_string())
+        ]
     );
     let cleared = edit(died, &[("dis_antiplatelet", Json::Null), ("dis_statin", Json::Null)]);
     assert!(validate(&cleared, Stage::Complete).errors.is_empty());
@@ -536,7 +638,11 @@ fn discharge_medication_not_allowed_when_the_patient_died() {
 #[test]
 fn no_reperfusion_reason_only_without_reperfusion() {
     let given = edit(base(), &[("no_reperfusion_reason", json!("declined"))]);
-    assert!(has(&validate(&given, Stage::Draft).errors, "no_reperfusion_reason", "show_if"));
+    assert!(has(
+        &validate(&given, Stage::Draft).errors,
+        "no_reperfusion_reason",
+        "show_if"
+    ));
     let none = edit(
         base(),
         &[
@@ -577,7 +683,14 @@ fn each_always_required_variable_blocks_completion_but_not_a_draft() {
     for field in always {
         let mut doc = edit(base(), &[(field, Json::Null)]);
         if field == "ivt" {
-            doc = edit(doc, &[("ivt_drug", Json::Null), ("ivt_time", Json::Null), ("ivt_hospital", Json::Null)]);
+            doc = edit(
+                doc,
+                &[
+                    ("ivt_drug", Json::Null),
+                    ("ivt_time", Json::Null),
+                    ("ivt_hospital", Json::Null),
+                ],
+            );
         }
         assert_eq!(required_missing(&doc), [field], "{field}");
         assert!(validate(&doc, Stage::Draft).errors.is_empty(), "{field}");
@@ -590,15 +703,30 @@ fn conditional_requirements() {
     assert_eq!(required_missing(&ivt), ["ivt_time", "ivt_hospital"]);
 
     let evt = edit(base(), &[("evt", json!(true))]);
-    assert_eq!(required_missing(&evt), ["evt_hospital", "evt_pathway", "groin_puncture_time", "tici_final"]);
+    assert_eq!(
+        required_missing(&evt),
+        ["evt_hospital", "evt_pathway", "groin_puncture_time", "tici_final"]
+    );
 
-    let transfer =
-        edit(evt_transfer(), &[("primary_departure_time", Json::Null), ("evt_centre_arrival_time", Json::Null)]);
-    assert_eq!(required_missing(&transfer), ["primary_departure_time", "evt_centre_arrival_time"]);
+    let transfer = edit(
+        evt_transfer(),
+        &[
+            ("primary_departure_time", Json::Null),
+            ("evt_centre_arrival_time", Json::Null),
+        ],
+    );
+    assert_eq!(
+        required_missing(&transfer),
+        ["primary_departure_time", "evt_centre_arrival_time"]
+    );
 
     let died = edit(
         base(),
-        &[("discharge_destination", json!("died")), ("dis_antiplatelet", Json::Null), ("dis_statin", Json::Null)],
+        &[
+            ("discharge_destination", json!("died")),
+            ("dis_antiplatelet", Json::Null),
+            ("dis_statin", Json::Null),
+        ],
     );
     assert_eq!(required_missing(&died), ["death_date"]);
     let message = &validate(&died, Stage::Complete).errors[0];
@@ -632,8 +760,14 @@ fn conditional_requirements() {
 #[test]
 fn the_follow_up_never_blocks_completing_the_acute_registration() {
     assert_eq!(required_missing(&base()), Vec::<String>::new());
-    assert_eq!(required_missing(&edit(base(), &[("fu_done", json!(false))])), Vec::<String>::new());
-    assert_eq!(required_missing(&edit(base(), &[("fu_done", json!(true))])), ["fu_method", "fu_date"]);
+    assert_eq!(
+        required_missing(&edit(base(), &[("fu_done", json!(false))])),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        required_missing(&edit(base(), &[("fu_done", json!(true))])),
+        ["fu_method", "fu_date"]
+    );
 }
 
 // Derived values and time (domain.md 3.4).
@@ -720,9 +854,15 @@ fn derived_values_of_the_stroke_register() {
     assert_eq!(int(&transfer, "door_in_door_out"), Some(55));
 
     let dead_day_20 = derived(&edit(base(), &[("death_date", json!("2024-04-01"))]));
-    assert_eq!((flag(&dead_day_20, "died_30d"), flag(&dead_day_20, "dead_98d")), (Some(true), Some(true)));
+    assert_eq!(
+        (flag(&dead_day_20, "died_30d"), flag(&dead_day_20, "dead_98d")),
+        (Some(true), Some(true))
+    );
     let dead_day_60 = derived(&edit(base(), &[("death_date", json!("2024-05-11"))]));
-    assert_eq!((flag(&dead_day_60, "died_30d"), flag(&dead_day_60, "dead_98d")), (Some(false), Some(true)));
+    assert_eq!(
+        (flag(&dead_day_60, "died_30d"), flag(&dead_day_60, "dead_98d")),
+        (Some(false), Some(true))
+    );
 
     let given_birth_date = derived(&edit(base(), &[("birth_date", json!("1960-03-13"))]));
     assert_eq!(int(&given_birth_date, "age"), Some(63));
@@ -732,7 +872,10 @@ fn derived_values_of_the_stroke_register() {
 
 #[test]
 fn unknown_and_derived_fields_are_refused() {
-    let doc = edit(base(), &[("favourite_colour", json!("blue")), ("door_to_needle", json!(30))]);
+    let doc = edit(
+        base(),
+        &[("favourite_colour", json!("blue")), ("door_to_needle", json!(30))],
+    );
     let findings = stroke().parse_document(&doc, &ctx()).expect_err("unknown fields");
     assert_eq!(
         pairs(&findings),
@@ -773,7 +916,11 @@ fn values_that_cannot_be_read_are_refused_field_by_field() {
             ("discharge_date".to_string(), "type".to_string()),
         ]
     );
-    assert!(findings.iter().all(|f| f.severity == Severity::Error && !f.message_nb.is_empty()));
+    assert!(
+        findings
+            .iter()
+            .all(|f| f.severity == Severity::Error && !f.message_nb.is_empty())
+    );
     assert!(findings[2].message_en.contains("I62"), "{}", findings[2].message_en);
 }
 
@@ -892,7 +1039,10 @@ fn a_full_registration_round_trips_exactly() {
     assert_eq!(text, serde_json::to_string(&doc).expect("serialisable"));
     assert_eq!(parse(&written), record);
     let findings = stroke().validate(&record, Stage::Complete, &ctx());
-    assert!(findings.errors.is_empty() && findings.warnings.is_empty(), "{findings:#?}");
+    assert!(
+        findings.errors.is_empty() && findings.warnings.is_empty(),
+        "{findings:#?}"
+    );
 }
 
 #[test]
@@ -909,8 +1059,11 @@ fn a_document_is_written_in_canonical_form() {
     assert_eq!(written["arrival_time"], json!("2024-03-12T09:05+01:00"));
     assert_eq!(written["onset_time"], json!("2024-03-12T08:15+01:00"));
     let order: Vec<&String> = written.keys().collect();
-    let form_order: Vec<&String> =
-        stroke().variables().map(|v| &v.name).filter(|name| written.contains_key(name.as_str())).collect();
+    let form_order: Vec<&String> = stroke()
+        .variables()
+        .map(|v| &v.name)
+        .filter(|name| written.contains_key(name.as_str()))
+        .collect();
     assert_eq!(order, form_order);
     assert_eq!(stroke().document(&parse(&written)), written);
 }
@@ -943,17 +1096,27 @@ fn the_codebook_has_a_row_per_variable_with_codes_and_ranges() {
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
     let names: Vec<&str> = rows.iter().map(|r| &r[0]).collect();
-    let expected: Vec<&str> =
-        stroke().variables().map(|v| v.name.as_str()).chain(stroke().derived.iter().map(|d| d.name.as_str())).collect();
+    let expected: Vec<&str> = stroke()
+        .variables()
+        .map(|v| v.name.as_str())
+        .chain(stroke().derived.iter().map(|d| d.name.as_str()))
+        .collect();
     assert_eq!(names, expected);
     let row = |name: &str| rows.iter().find(|r| &r[0] == name).expect("row present");
 
     let nihss = row("nihss_admission");
-    assert_eq!((&nihss[1], &nihss[3], &nihss[8], &nihss[7]), ("acute", "int", "[0,42]", "unknown"));
+    assert_eq!(
+        (&nihss[1], &nihss[3], &nihss[8], &nihss[7]),
+        ("acute", "int", "[0,42]", "unknown")
+    );
     let passes = row("passes");
     assert_eq!((&passes[8], &passes[9], &passes[11]), ("[0,20]", "[0,10]", "(evt)"));
     let diagnosis = row("diagnosis");
-    assert!(diagnosis[7].starts_with("I61=I61 Intracerebral haemorrhage | I63="), "{}", &diagnosis[7]);
+    assert!(
+        diagnosis[7].starts_with("I61=I61 Intracerebral haemorrhage | I63="),
+        "{}",
+        &diagnosis[7]
+    );
     assert_eq!(&diagnosis[10], "yes");
     assert!(row("evt_hospital")[7].starts_with("hospitals"));
     assert_eq!(&row("death_date")[10], "when discharge_destination = 'died'");

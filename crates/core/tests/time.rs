@@ -4,8 +4,8 @@
 use jiff::Timestamp;
 use jiff::civil::date;
 use kvalreg_core::time::{
-    days_between, format_date, format_date_norwegian, format_moment, format_moment_norwegian,
-    minutes_between, oslo_date, parse_date, parse_moment, years_between,
+    days_between, format_date, format_date_norwegian, format_moment, format_moment_norwegian, minutes_between,
+    oslo_date, parse_date, parse_moment, years_between,
 };
 use kvalreg_core::value::Moment;
 use proptest::prelude::*;
@@ -42,11 +42,7 @@ fn skipped_wall_time_is_refused_in_both_languages() {
     let err = parse_moment("2024-03-31 02:30").expect_err("02:30 did not exist");
     assert!(err.message_en.contains("skipped"), "{}", err.message_en);
     assert!(err.message_nb.contains("hoppet over"), "{}", err.message_nb);
-    assert!(
-        err.message_en.contains("31.03.2024 02:30"),
-        "{}",
-        err.message_en
-    );
+    assert!(err.message_en.contains("31.03.2024 02:30"), "{}", err.message_en);
     assert_eq!(err.to_string(), err.message_en);
     assert!(parse_moment("31.03.2024 02:00").is_err());
     assert!(parse_moment("31.03.2024 02:59").is_err());
@@ -56,11 +52,7 @@ fn skipped_wall_time_is_refused_in_both_languages() {
 
 #[test]
 fn accepted_forms() {
-    let expected = Moment::At(
-        "2024-03-31T01:10:00Z"
-            .parse::<Timestamp>()
-            .expect("timestamp"),
-    );
+    let expected = Moment::At("2024-03-31T01:10:00Z".parse::<Timestamp>().expect("timestamp"));
     for text in [
         "2024-03-31T03:10+02:00",
         "2024-03-31T03:10:00+02:00",
@@ -76,14 +68,8 @@ fn accepted_forms() {
     ] {
         assert_eq!(parse_moment(text), Ok(expected), "{text}");
     }
-    assert_eq!(
-        parse_moment("2024-03-31"),
-        Ok(Moment::DateOnly(date(2024, 3, 31)))
-    );
-    assert_eq!(
-        parse_moment("31.03.2024"),
-        Ok(Moment::DateOnly(date(2024, 3, 31)))
-    );
+    assert_eq!(parse_moment("2024-03-31"), Ok(Moment::DateOnly(date(2024, 3, 31))));
+    assert_eq!(parse_moment("31.03.2024"), Ok(Moment::DateOnly(date(2024, 3, 31))));
 }
 
 #[test]
@@ -111,17 +97,9 @@ fn refused_forms() {
         bad_date.message_en
     );
     let bad_clock = parse_moment("2024-03-01T24:00").expect_err("no 24:00");
-    assert!(
-        bad_clock.message_nb.contains("klokkeslett"),
-        "{}",
-        bad_clock.message_nb
-    );
+    assert!(bad_clock.message_nb.contains("klokkeslett"), "{}", bad_clock.message_nb);
     let bad_offset = parse_moment("2024-03-01T10:00+02:75").expect_err("minute 75");
-    assert!(
-        bad_offset.message_en.contains("offset"),
-        "{}",
-        bad_offset.message_en
-    );
+    assert!(bad_offset.message_en.contains("offset"), "{}", bad_offset.message_en);
 }
 
 #[test]
@@ -138,18 +116,12 @@ fn seconds_and_fractions_appear_only_when_set() {
         format_moment(&at("2024-06-01T10:00:07.250Z")),
         "2024-06-01T12:00:07.25+02:00"
     );
-    assert_eq!(
-        format_moment(&at("2024-01-15T08:05")),
-        "2024-01-15T08:05+01:00"
-    );
+    assert_eq!(format_moment(&at("2024-01-15T08:05")), "2024-01-15T08:05+01:00");
     assert_eq!(
         format_moment_norwegian(&at("2024-01-15T08:05:09")),
         "15.01.2024 08:05:09"
     );
-    assert_eq!(
-        format_moment(&Moment::DateOnly(date(2024, 3, 31))),
-        "2024-03-31"
-    );
+    assert_eq!(format_moment(&Moment::DateOnly(date(2024, 3, 31))), "2024-03-31");
     assert_eq!(
         format_moment_norwegian(&Moment::DateOnly(date(2024, 3, 31))),
         "31.03.2024"
@@ -194,10 +166,7 @@ fn minutes_are_truncated_toward_zero() {
 fn oslo_date_follows_wall_time() {
     // 23:30 UTC on 31 March is already 1 April in Oslo.
     assert_eq!(oslo_date(&at("2024-03-31T23:30Z")), date(2024, 4, 1));
-    assert_eq!(
-        oslo_date(&Moment::DateOnly(date(2024, 3, 31))),
-        date(2024, 3, 31)
-    );
+    assert_eq!(oslo_date(&Moment::DateOnly(date(2024, 3, 31))), date(2024, 3, 31));
 }
 
 #[test]
@@ -256,15 +225,7 @@ mod model {
         let mp = (5 * doy + 2) / 153;
         let d = doy - (153 * mp + 2) / 5 + 1;
         let m = if mp < 10 { mp + 3 } else { mp - 9 };
-        (
-            if m <= 2 {
-                yoe + era * 400 + 1
-            } else {
-                yoe + era * 400
-            },
-            m,
-            d,
-        )
+        (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
     }
 
     /// Day count of the last Sunday of a 31-day month.
@@ -276,10 +237,7 @@ mod model {
 
     /// Minutes since the epoch (UTC) when summer time starts and ends in year `y`.
     pub fn summer_time(y: i64) -> (i64, i64) {
-        (
-            last_sunday(y, 3) * 1440 + 60,
-            last_sunday(y, 10) * 1440 + 60,
-        )
+        (last_sunday(y, 3) * 1440 + 60, last_sunday(y, 10) * 1440 + 60)
     }
 
     /// UTC minutes of an Oslo wall time (minutes since the epoch as if it were UTC), the
@@ -319,18 +277,9 @@ mod model {
 #[test]
 fn model_agrees_with_known_dates() {
     // Summer time 2024: 31 March to 27 October; 2025: 30 March to 26 October.
-    assert_eq!(
-        model::last_sunday(2024, 3),
-        model::days_from_civil(2024, 3, 31)
-    );
-    assert_eq!(
-        model::last_sunday(2024, 10),
-        model::days_from_civil(2024, 10, 27)
-    );
-    assert_eq!(
-        model::last_sunday(2025, 3),
-        model::days_from_civil(2025, 3, 30)
-    );
+    assert_eq!(model::last_sunday(2024, 3), model::days_from_civil(2024, 3, 31));
+    assert_eq!(model::last_sunday(2024, 10), model::days_from_civil(2024, 10, 27));
+    assert_eq!(model::last_sunday(2025, 3), model::days_from_civil(2025, 3, 30));
     assert_eq!(
         model::civil_from_days(model::days_from_civil(2033, 10, 30)),
         (2033, 10, 30)

@@ -11,7 +11,10 @@ use kvalreg_core::value::{Record, Value};
 use serde_json::{Map, Value as Json, json};
 
 fn register() -> Register {
-    let file = |path: &str, text: &str| SourceFile { path: path.to_string(), text: text.to_string() };
+    let file = |path: &str, text: &str| SourceFile {
+        path: path.to_string(),
+        text: text.to_string(),
+    };
     let files = [
         file(
             "register.toml",
@@ -149,7 +152,9 @@ fn doc(value: Json) -> Map<String, Json> {
 fn check(register: &Register, value: Json, stage: Stage) -> Findings {
     let hospitals = hospitals();
     let ctx = Context { hospitals: &hospitals };
-    let record = register.parse_document(&doc(value), &ctx).unwrap_or_else(|f| panic!("{f:#?}"));
+    let record = register
+        .parse_document(&doc(value), &ctx)
+        .unwrap_or_else(|f| panic!("{f:#?}"));
     register.validate(&record, stage, &ctx)
 }
 
@@ -169,8 +174,14 @@ fn hard_and_soft_ranges() {
     let hard = check(&r, json!({ "score": 101 }), Stage::Draft);
     assert_eq!(rules(&hard.errors), [("score", "hard_range")]);
     assert!(hard.warnings.is_empty());
-    assert_eq!(hard.errors[0].message(Lang::En), "«Score» must be between 0 and 100 (is 101)");
-    assert_eq!(hard.errors[0].message(Lang::Nb), "«Poeng» må være mellom 0 og 100 (er 101)");
+    assert_eq!(
+        hard.errors[0].message(Lang::En),
+        "«Score» must be between 0 and 100 (is 101)"
+    );
+    assert_eq!(
+        hard.errors[0].message(Lang::Nb),
+        "«Poeng» må være mellom 0 og 100 (er 101)"
+    );
 
     let soft = check(&r, json!({ "score": 95 }), Stage::Draft);
     assert!(soft.errors.is_empty());
@@ -184,10 +195,21 @@ fn hard_and_soft_ranges() {
 #[test]
 fn a_show_if_that_is_false_refuses_a_value_and_one_that_is_unknown_does_not() {
     let r = register();
-    let hidden = check(&r, json!({ "operated": false, "surgery_date": "2024-06-01" }), Stage::Draft);
+    let hidden = check(
+        &r,
+        json!({ "operated": false, "surgery_date": "2024-06-01" }),
+        Stage::Draft,
+    );
     assert_eq!(rules(&hidden.errors), [("surgery_date", "show_if")]);
-    assert_eq!(hidden.errors[0].message_en, "«Surgery date» is only allowed when operated");
-    assert!(check(&r, json!({ "surgery_date": "2024-06-01" }), Stage::Draft).errors.is_empty());
+    assert_eq!(
+        hidden.errors[0].message_en,
+        "«Surgery date» is only allowed when operated"
+    );
+    assert!(
+        check(&r, json!({ "surgery_date": "2024-06-01" }), Stage::Draft)
+            .errors
+            .is_empty()
+    );
 }
 
 #[test]
@@ -196,12 +218,19 @@ fn required_and_required_when_apply_only_at_completion() {
     let empty = check(&r, json!({ "smoker": true, "operated": true }), Stage::Draft);
     assert!(empty.errors.is_empty());
     let complete = check(&r, json!({ "smoker": true, "operated": true }), Stage::Complete);
-    assert_eq!(rules(&complete.errors), [("cigarettes", "required"), ("surgery_date", "required")]);
+    assert_eq!(
+        rules(&complete.errors),
+        [("cigarettes", "required"), ("surgery_date", "required")]
+    );
     assert_eq!(
         complete.errors[0].message_en,
         "«Cigarettes a day» is required to complete the registration when smoker"
     );
-    assert!(check(&r, json!({ "smoker": false, "operated": false }), Stage::Complete).errors.is_empty());
+    assert!(
+        check(&r, json!({ "smoker": false, "operated": false }), Stage::Complete)
+            .errors
+            .is_empty()
+    );
 }
 
 #[test]
@@ -209,7 +238,9 @@ fn the_unknown_value_counts_as_present() {
     let r = register();
     let hospitals = hospitals();
     let ctx = Context { hospitals: &hospitals };
-    let record = r.parse_document(&doc(json!({ "score": "unknown" })), &ctx).expect("readable");
+    let record = r
+        .parse_document(&doc(json!({ "score": "unknown" })), &ctx)
+        .expect("readable");
     assert_eq!(record.get("score"), Some(&Value::Unknown));
     assert_eq!(r.document(&record)["score"], json!("unknown"));
 }
@@ -217,30 +248,74 @@ fn the_unknown_value_counts_as_present() {
 #[test]
 fn introduced_and_retired_follow_the_period_date() {
     let r = register();
-    let old =
-        check(&r, json!({ "visit_date": "2022-12-31", "new_question": null, "old_question": true }), Stage::Complete);
+    let old = check(
+        &r,
+        json!({ "visit_date": "2022-12-31", "new_question": null, "old_question": true }),
+        Stage::Complete,
+    );
     assert!(old.errors.is_empty(), "{old:#?}");
-    let old_missing = check(&r, json!({ "visit_date": "2022-12-31", "new_question": null }), Stage::Complete);
+    let old_missing = check(
+        &r,
+        json!({ "visit_date": "2022-12-31", "new_question": null }),
+        Stage::Complete,
+    );
     assert_eq!(rules(&old_missing.errors), [("old_question", "required")]);
 
     let retired = check(&r, json!({ "old_question": true }), Stage::Complete);
     assert_eq!(rules(&retired.errors), [("old_question", "retired")]);
-    let early = check(&r, json!({ "visit_date": "2022-06-01", "old_question": false }), Stage::Complete);
+    let early = check(
+        &r,
+        json!({ "visit_date": "2022-06-01", "old_question": false }),
+        Stage::Complete,
+    );
     assert_eq!(rules(&early.errors), [("new_question", "introduced")]);
     assert!(early.errors[0].message_en.contains("2023-01-01"));
-    assert!(check(&r, json!({ "visit_date": "2022-06-01", "old_question": false }), Stage::Draft).errors.is_empty());
+    assert!(
+        check(
+            &r,
+            json!({ "visit_date": "2022-06-01", "old_question": false }),
+            Stage::Draft
+        )
+        .errors
+        .is_empty()
+    );
 }
 
 #[test]
 fn rules_fail_only_on_false_and_are_shown_beside_the_entered_fields() {
     let r = register();
-    let rule = r.rules.iter().find(|rule| rule.id == "surgery_after_visit").expect("rule");
+    let rule = r
+        .rules
+        .iter()
+        .find(|rule| rule.id == "surgery_after_visit")
+        .expect("rule");
     assert_eq!(rule.fields, ["visit_date", "surgery_date"]);
 
-    let before = check(&r, json!({ "operated": true, "surgery_date": "2024-05-01" }), Stage::Draft);
-    assert_eq!(rules(&before.errors), [("visit_date", "surgery_after_visit"), ("surgery_date", "surgery_after_visit")]);
-    assert_eq!(before.errors[1].message(Lang::Nb), "Operasjonen kan ikke være før besøket");
-    assert!(check(&r, json!({ "operated": true, "surgery_date": "2024-05-02" }), Stage::Draft).errors.is_empty());
+    let before = check(
+        &r,
+        json!({ "operated": true, "surgery_date": "2024-05-01" }),
+        Stage::Draft,
+    );
+    assert_eq!(
+        rules(&before.errors),
+        [
+            ("visit_date", "surgery_after_visit"),
+            ("surgery_date", "surgery_after_visit")
+        ]
+    );
+    assert_eq!(
+        before.errors[1].message(Lang::Nb),
+        "Operasjonen kan ikke være før besøket"
+    );
+    assert!(
+        check(
+            &r,
+            json!({ "operated": true, "surgery_date": "2024-05-02" }),
+            Stage::Draft
+        )
+        .errors
+        .is_empty()
+    );
     assert!(check(&r, json!({ "operated": true }), Stage::Draft).errors.is_empty());
 
     let heavy = check(&r, json!({ "smoker": true, "cigarettes": 60 }), Stage::Draft);
@@ -253,8 +328,9 @@ fn derived_values_are_computed_not_entered() {
     let r = register();
     let hospitals = hospitals();
     let ctx = Context { hospitals: &hospitals };
-    let record =
-        r.parse_document(&doc(json!({ "operated": true, "surgery_date": "2024-05-12" })), &ctx).expect("readable");
+    let record = r
+        .parse_document(&doc(json!({ "operated": true, "surgery_date": "2024-05-12" })), &ctx)
+        .expect("readable");
     let mut expected = Record::new();
     expected.insert("days_to_surgery".to_string(), Value::Int(10));
     assert_eq!(r.derive(&record), expected);
@@ -266,11 +342,18 @@ fn empty_values_are_missing_and_the_unit_must_be_a_known_hospital() {
     let r = register();
     let hospitals = hospitals();
     let ctx = Context { hospitals: &hospitals };
-    let record = r.parse_document(&doc(json!({ "score": null, "surgery_date": "" })), &ctx).expect("readable");
+    let record = r
+        .parse_document(&doc(json!({ "score": null, "surgery_date": "" })), &ctx)
+        .expect("readable");
     assert!(!record.contains_key("score") && !record.contains_key("surgery_date"));
-    let refused = r.parse_document(&doc(json!({ "unit": "B-2" })), &ctx).expect_err("unknown unit");
+    let refused = r
+        .parse_document(&doc(json!({ "unit": "B-2" })), &ctx)
+        .expect_err("unknown unit");
     assert_eq!(rules(&refused), [("unit", "code_list")]);
-    assert_eq!(refused[0].message_en, "«Unit»: the code «B-2» is not in the code list «hospitals»");
+    assert_eq!(
+        refused[0].message_en,
+        "«Unit»: the code «B-2» is not in the code list «hospitals»"
+    );
 }
 
 #[test]

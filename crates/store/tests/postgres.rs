@@ -102,10 +102,11 @@ impl conformance::RawDatabase for Fresh {
 
     async fn dump(&self) -> Vec<(String, String)> {
         let pool = self.store.pool();
-        let tables: Vec<String> = sqlx::query_scalar("SELECT tablename::text FROM pg_tables WHERE schemaname = 'public'")
-            .fetch_all(pool)
-            .await
-            .expect("tables");
+        let tables: Vec<String> =
+            sqlx::query_scalar("SELECT tablename::text FROM pg_tables WHERE schemaname = 'public'")
+                .fetch_all(pool)
+                .await
+                .expect("tables");
         let mut rows = Vec::new();
         for table in tables {
             let sql = format!("SELECT t::text FROM \"{table}\" t");

@@ -281,8 +281,8 @@ mod tests {
 
     #[test]
     fn a_nul_character_anywhere_in_the_body_is_refused_naming_the_member() {
-        let refused = parse_object(br#"{"sex": "female", "comment": {"x": ["a\u0000"]}}"#, Lang::En)
-            .expect_err("NUL is refused");
+        let refused =
+            parse_object(br#"{"sex": "female", "comment": {"x": ["a\u0000"]}}"#, Lang::En).expect_err("NUL is refused");
         assert_eq!(refused.fields(), vec!["comment"]);
         assert!(parse_object(br#"{"comment": "a\\u0000 is only text"}"#, Lang::En).is_ok());
     }

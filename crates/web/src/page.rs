@@ -26,13 +26,21 @@ pub fn router() -> Router<AppState> {
 
 /// Files served under /static, embedded in the binary.
 const STATIC_FILES: &[(&str, &str, &str)] = &[
-    ("style.css", "text/css; charset=utf-8", include_str!("../static/style.css")),
+    (
+        "style.css",
+        "text/css; charset=utf-8",
+        include_str!("../static/style.css"),
+    ),
     (
         "htmx.min.js",
         "text/javascript; charset=utf-8",
         include_str!("../static/htmx.min.js"),
     ),
-    ("htmx.LICENSE", "text/plain; charset=utf-8", include_str!("../static/htmx.LICENSE")),
+    (
+        "htmx.LICENSE",
+        "text/plain; charset=utf-8",
+        include_str!("../static/htmx.LICENSE"),
+    ),
 ];
 
 /// How many registrations a register has in each status.

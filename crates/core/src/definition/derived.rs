@@ -27,10 +27,21 @@ impl Checker {
                 sites.push(site);
             }
         }
-        let position: HashMap<&str, usize> = variables.iter().enumerate().map(|(i, d)| (d.name.as_str(), i)).collect();
+        let position: HashMap<&str, usize> = variables
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.name.as_str(), i))
+            .collect();
         let uses: Vec<Vec<usize>> = variables
             .iter()
-            .map(|d| d.expression.expr.variables().iter().filter_map(|name| position.get(name).copied()).collect())
+            .map(|d| {
+                d.expression
+                    .expr
+                    .variables()
+                    .iter()
+                    .filter_map(|name| position.get(name).copied())
+                    .collect()
+            })
             .collect();
         match dependency_order(&uses) {
             Ok(order) => {

@@ -180,7 +180,9 @@ pub struct Lines {
 
 impl Lines {
     pub fn new(text: &str) -> Lines {
-        let starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
         Lines { starts }
     }
 
@@ -207,7 +209,11 @@ pub struct Parsed<T> {
 pub fn parse_toml<T: for<'de> Deserialize<'de>>(path: &str, text: &str) -> Result<Parsed<T>, DefinitionError> {
     let lines = Lines::new(text);
     match toml::from_str::<T>(text) {
-        Ok(content) => Ok(Parsed { path: path.to_string(), lines, content }),
+        Ok(content) => Ok(Parsed {
+            path: path.to_string(),
+            lines,
+            content,
+        }),
         Err(e) => Err(DefinitionError {
             file: path.to_string(),
             line: e.span().map_or(0, |s| lines.of(s)),

@@ -33,7 +33,10 @@ impl Checker {
             if let (Some(condition), Some(text)) = (&show_if, &section.show_if) {
                 let own: Vec<&str> = section.variables.iter().map(|v| v.name.get_ref().as_str()).collect();
                 if let Some(name) = condition.expr.variables().into_iter().find(|n| own.contains(n)) {
-                    let reason = format!("show_if `{}` uses `{name}`, a variable of this same section", text.get_ref());
+                    let reason = format!(
+                        "show_if `{}` uses `{name}`, a variable of this same section",
+                        text.get_ref()
+                    );
                     self.error(&Site::of(file, text), reason);
                 }
             }
@@ -43,9 +46,18 @@ impl Checker {
                 let variable = self.variable(file, id, section_id, raw);
                 variables.push(variable);
             }
-            sections.push(Section { id: section_id.clone(), title: section.title.clone(), show_if, variables: names });
+            sections.push(Section {
+                id: section_id.clone(),
+                title: section.title.clone(),
+                show_if,
+                variables: names,
+            });
         }
-        Form { id: id.to_string(), title: file.content.title.clone(), sections }
+        Form {
+            id: id.to_string(),
+            title: file.content.title.clone(),
+            sections,
+        }
     }
 
     /// One variable, every problem with it recorded.
@@ -59,7 +71,10 @@ impl Checker {
         if let (Some(hard), Some(soft), Some(site)) = (hard_range, soft_range, raw.soft_range.as_ref())
             && (soft.min < hard.min || soft.max > hard.max)
         {
-            self.error(&Site::of(file, site), format!("soft_range {soft} must lie within hard_range {hard}"));
+            self.error(
+                &Site::of(file, site),
+                format!("soft_range {soft} must lie within hard_range {hard}"),
+            );
         }
         let allow_unknown = self.allow_unknown(file, raw, var_type, codes.as_deref());
         let required = match raw.required.as_ref() {
@@ -67,24 +82,32 @@ impl Checker {
             Some(flag) => match flag.get_ref() {
                 RequiredFile::Flag(false) => Required::No,
                 RequiredFile::Flag(true) => Required::Always,
-                RequiredFile::When(text) => {
-                    self.condition(&Site::of(file, flag), "required", text).map_or(Required::No, Required::When)
-                }
+                RequiredFile::When(text) => self
+                    .condition(&Site::of(file, flag), "required", text)
+                    .map_or(Required::No, Required::When),
             },
         };
-        let show_if: Option<Expression> =
-            raw.show_if.as_ref().and_then(|text| self.condition(&Site::of(file, text), "show_if", text.get_ref()));
+        let show_if: Option<Expression> = raw
+            .show_if
+            .as_ref()
+            .and_then(|text| self.condition(&Site::of(file, text), "show_if", text.get_ref()));
         if let (Some(condition), Some(text)) = (&show_if, &raw.show_if)
             && condition.expr.variables().contains(&name.as_str())
         {
-            self.error(&Site::of(file, text), format!("show_if `{}` uses `{name}` itself", text.get_ref()));
+            self.error(
+                &Site::of(file, text),
+                format!("show_if `{}` uses `{name}` itself", text.get_ref()),
+            );
         }
         let introduced = raw.introduced.as_ref().and_then(|d| self.date(file, "introduced", d));
         let retired = raw.retired.as_ref().and_then(|d| self.date(file, "retired", d));
         if let (Some(from), Some(to), Some(site)) = (introduced, retired, raw.retired.as_ref())
             && to <= from
         {
-            self.error(&Site::of(file, site), format!("retired ({to}) must be after introduced ({from})"));
+            self.error(
+                &Site::of(file, site),
+                format!("retired ({to}) must be after introduced ({from})"),
+            );
         }
         Variable {
             name: name.clone(),
@@ -127,13 +150,19 @@ impl Checker {
                 Some(list_name.clone())
             }
             (None, VarType::Code) => {
-                self.error(type_site, format!("the code variable `{name}` needs `codes` (a code list name)"));
+                self.error(
+                    type_site,
+                    format!("the code variable `{name}` needs `codes` (a code list name)"),
+                );
                 None
             }
             (Some(list), _) => {
                 self.error(
                     &Site::of(file, list),
-                    format!("`codes` is only for variables of type code; `{name}` is {}", var_type.name()),
+                    format!(
+                        "`codes` is only for variables of type code; `{name}` is {}",
+                        var_type.name()
+                    ),
                 );
                 None
             }
@@ -153,11 +182,20 @@ impl Checker {
         let site = Site::of(file, range_item);
         let [min, max] = *range_item.get_ref();
         if var_type != VarType::Int {
-            self.error(&site, format!("`{key}` is only for variables of type int; `{name}` is {}", var_type.name()));
+            self.error(
+                &site,
+                format!(
+                    "`{key}` is only for variables of type int; `{name}` is {}",
+                    var_type.name()
+                ),
+            );
             return None;
         }
         if min > max {
-            self.error(&site, format!("{key} [{min}, {max}]: the minimum is greater than the maximum"));
+            self.error(
+                &site,
+                format!("{key} [{min}, {max}]: the minimum is greater than the maximum"),
+            );
             return None;
         }
         Some(IntRange { min, max })
@@ -183,7 +221,10 @@ impl Checker {
         } else if let Some(list) = codes.and_then(|c| self.code_lists.get(c))
             && list.contains("unknown")
         {
-            let reason = format!("allow_unknown is ambiguous: the code list `{}` has a code `unknown`", list.name);
+            let reason = format!(
+                "allow_unknown is ambiguous: the code list `{}` has a code `unknown`",
+                list.name
+            );
             self.error(&site, reason);
         }
         true
@@ -198,7 +239,10 @@ impl Checker {
         match text.parse::<Date>() {
             Ok(date) if text.len() == 10 => Some(date),
             _ => {
-                self.error(&Site::of(file, value), format!("`{key}` must be a date written YYYY-MM-DD"));
+                self.error(
+                    &Site::of(file, value),
+                    format!("`{key}` must be a date written YYYY-MM-DD"),
+                );
                 None
             }
         }
@@ -208,18 +252,29 @@ impl Checker {
     pub(super) fn key_variables(&mut self, file: &Parsed<RegisterFile>) {
         let register = &file.content;
         let keys: [(&str, &Spanned<String>, &[VarType]); 3] = [
-            ("period_variable", &register.period_variable, &[VarType::Date, VarType::Datetime]),
+            (
+                "period_variable",
+                &register.period_variable,
+                &[VarType::Date, VarType::Datetime],
+            ),
             ("person_variable", &register.person_variable, &[VarType::Text]),
             ("unit_variable", &register.unit_variable, &[VarType::Code]),
         ];
         for (key, name, types) in keys {
             let site = Site::of(file, name);
             match self.entered.get(name.get_ref()) {
-                None => self.error(&site, format!("{key}: `{}` is not a variable of any form", name.get_ref())),
+                None => self.error(
+                    &site,
+                    format!("{key}: `{}` is not a variable of any form", name.get_ref()),
+                ),
                 Some(t) if !types.contains(t) => {
                     let allowed: Vec<&str> = types.iter().map(|t| t.name()).collect();
-                    let reason =
-                        format!("{key}: `{}` is {}, but must be {}", name.get_ref(), t.name(), allowed.join(" or "));
+                    let reason = format!(
+                        "{key}: `{}` is {}, but must be {}",
+                        name.get_ref(),
+                        t.name(),
+                        allowed.join(" or ")
+                    );
                     self.error(&site, reason);
                 }
                 Some(_) => {}

@@ -17,7 +17,10 @@ use super::{CodeList, DefinitionError, Expression, HOSPITALS, REPORT_DATE, Regis
 /// read cleanly, every problem of meaning (names, types, codes, ranges, cycles).
 pub fn load(files: &[SourceFile]) -> Result<Register, Vec<DefinitionError>> {
     let folder = read_files(files)?;
-    let checker = Checker { code_lists: folder.code_lists.clone(), ..Checker::default() };
+    let checker = Checker {
+        code_lists: folder.code_lists.clone(),
+        ..Checker::default()
+    };
     checker.check(&folder)
 }
 
@@ -39,7 +42,11 @@ fn read_files(files: &[SourceFile]) -> Result<Folder, Vec<DefinitionError>> {
     let mut rules = None;
     let mut derived = None;
     let mut indicators = None;
-    let whole_file = |path: &str, reason: String| DefinitionError { file: path.to_string(), line: 0, reason };
+    let whole_file = |path: &str, reason: String| DefinitionError {
+        file: path.to_string(),
+        line: 0,
+        reason,
+    };
     for file in files {
         let path = file.path.as_str();
         match path {
@@ -82,10 +89,20 @@ fn read_files(files: &[SourceFile]) -> Result<Folder, Vec<DefinitionError>> {
         }
     }
     if !files.iter().any(|f| f.path == "register.toml") {
-        errors.insert(0, whole_file("register.toml", "the register folder has no register.toml".into()));
+        errors.insert(
+            0,
+            whole_file("register.toml", "the register folder has no register.toml".into()),
+        );
     }
     match register {
-        Some(register) if errors.is_empty() => Ok(Folder { register, forms, code_lists, rules, derived, indicators }),
+        Some(register) if errors.is_empty() => Ok(Folder {
+            register,
+            forms,
+            code_lists,
+            rules,
+            derived,
+            indicators,
+        }),
         _ => Err(errors),
     }
 }
@@ -117,7 +134,10 @@ pub(super) struct Site {
 
 impl Site {
     pub fn of<T, U>(parsed: &Parsed<T>, item: &Spanned<U>) -> Site {
-        Site { file: parsed.path.clone(), line: parsed.lines.of(item.span()) }
+        Site {
+            file: parsed.path.clone(),
+            line: parsed.lines.of(item.span()),
+        }
     }
 }
 
@@ -138,7 +158,11 @@ pub(super) struct Checker {
 
 impl Checker {
     pub fn error(&mut self, site: &Site, reason: impl Into<String>) {
-        self.errors.push(DefinitionError { file: site.file.clone(), line: site.line, reason: reason.into() });
+        self.errors.push(DefinitionError {
+            file: site.file.clone(),
+            line: site.line,
+            reason: reason.into(),
+        });
     }
 
     fn check(mut self, folder: &Folder) -> Result<Register, Vec<DefinitionError>> {
@@ -158,7 +182,11 @@ impl Checker {
         if !self.errors.is_empty() {
             return Err(self.errors);
         }
-        let index = variables.iter().enumerate().map(|(i, v): (usize, &Variable)| (v.name.clone(), i)).collect();
+        let index = variables
+            .iter()
+            .enumerate()
+            .map(|(i, v): (usize, &Variable)| (v.name.clone(), i))
+            .collect();
         let register = &folder.register.content;
         Ok(Register {
             id: register.id.get_ref().clone(),
@@ -181,7 +209,10 @@ impl Checker {
     fn form_order(&mut self, folder: &Folder) -> Vec<String> {
         let register = &folder.register;
         if !is_name(register.content.id.get_ref()) {
-            self.error(&Site::of(register, &register.content.id), format!("the register id must be {NAME_RULE}"));
+            self.error(
+                &Site::of(register, &register.content.id),
+                format!("the register id must be {NAME_RULE}"),
+            );
         }
         let mut ids = Vec::new();
         for id in &register.content.forms {
@@ -189,7 +220,10 @@ impl Checker {
             if ids.contains(id.get_ref()) {
                 self.error(&site, format!("the form `{}` is listed twice", id.get_ref()));
             } else if !folder.forms.contains_key(id.get_ref()) {
-                self.error(&site, format!("the form `{0}` has no file forms/{0}.toml", id.get_ref()));
+                self.error(
+                    &site,
+                    format!("the form `{0}` has no file forms/{0}.toml", id.get_ref()),
+                );
             } else {
                 ids.push(id.get_ref().clone());
             }
@@ -197,7 +231,10 @@ impl Checker {
         for (id, form) in &folder.forms {
             if !register.content.forms.iter().any(|f| f.get_ref() == id) {
                 self.error(
-                    &Site { file: form.path.clone(), line: 0 },
+                    &Site {
+                        file: form.path.clone(),
+                        line: 0,
+                    },
                     format!("the form `{id}` is not listed in `forms` in register.toml"),
                 );
             }
@@ -219,7 +256,10 @@ impl Checker {
                     self.error(&site, reserved_name());
                 }
                 if let Some(first) = first_seen.get(name) {
-                    let reason = format!("the variable `{name}` is already defined at {}:{}", first.file, first.line);
+                    let reason = format!(
+                        "the variable `{name}` is already defined at {}:{}",
+                        first.file, first.line
+                    );
                     self.error(&site, reason);
                     continue;
                 }
@@ -254,7 +294,11 @@ impl Checker {
     }
 
     fn type_of(&self, name: &str) -> Option<VarType> {
-        self.entered.get(name).or_else(|| self.derived.get(name)).or_else(|| self.parameters.get(name)).copied()
+        self.entered
+            .get(name)
+            .or_else(|| self.derived.get(name))
+            .or_else(|| self.parameters.get(name))
+            .copied()
     }
 
     /// Parses and type-checks one expression; `want` is the type it must have.
@@ -277,7 +321,10 @@ impl Checker {
                     ExprType::Of(t) => t.name(),
                     ExprType::Null => "NULL",
                 };
-                self.error(site, format!("{what} `{text}` must be of type {}, but is {found}", want.name()));
+                self.error(
+                    site,
+                    format!("{what} `{text}` must be of type {}, but is {found}", want.name()),
+                );
                 ok = false;
             }
             Err(e) => {
@@ -286,11 +333,15 @@ impl Checker {
             }
         }
         for (variable, code) in expr.code_comparisons() {
-            let Some(list_name) = self.lists_of.get(variable) else { continue };
+            let Some(list_name) = self.lists_of.get(variable) else {
+                continue;
+            };
             if list_name == HOSPITALS {
                 continue;
             }
-            let Some(list) = self.code_lists.get(list_name) else { continue };
+            let Some(list) = self.code_lists.get(list_name) else {
+                continue;
+            };
             if !list.contains(code) {
                 let known: Vec<&str> = list.codes.iter().map(|c| c.code.as_str()).collect();
                 let reason = format!(
@@ -301,7 +352,10 @@ impl Checker {
                 ok = false;
             }
         }
-        ok.then(|| Expression { text: text.to_string(), expr })
+        ok.then(|| Expression {
+            text: text.to_string(),
+            expr,
+        })
     }
 
     pub fn condition(&mut self, site: &Site, what: &str, text: &str) -> Option<Expression> {

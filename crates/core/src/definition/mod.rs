@@ -262,7 +262,9 @@ impl Register {
 
     /// The type of an entered or derived variable.
     pub fn type_of(&self, name: &str) -> Option<VarType> {
-        self.variable(name).map(|v| v.var_type).or_else(|| self.derived_variable(name).map(|d| d.var_type))
+        self.variable(name)
+            .map(|v| v.var_type)
+            .or_else(|| self.derived_variable(name).map(|d| d.var_type))
     }
 
     pub fn form(&self, id: &str) -> Option<&Form> {

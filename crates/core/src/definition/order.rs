@@ -38,14 +38,23 @@ pub fn dependency_order(uses: &[Vec<usize>]) -> Result<Vec<usize>, Vec<Vec<usize
             self.order.push(node);
         }
     }
-    let mut walk =
-        Walk { uses, marks: vec![Mark::New; uses.len()], stack: Vec::new(), order: Vec::new(), cycles: Vec::new() };
+    let mut walk = Walk {
+        uses,
+        marks: vec![Mark::New; uses.len()],
+        stack: Vec::new(),
+        order: Vec::new(),
+        cycles: Vec::new(),
+    };
     for node in 0..uses.len() {
         if walk.marks[node] == Mark::New {
             walk.visit(node);
         }
     }
-    if walk.cycles.is_empty() { Ok(walk.order) } else { Err(walk.cycles) }
+    if walk.cycles.is_empty() {
+        Ok(walk.order)
+    } else {
+        Err(walk.cycles)
+    }
 }
 
 #[cfg(test)]

@@ -24,7 +24,9 @@ impl Checker {
                 self.error(&id_site, format!("the rule `{id}` is defined twice"));
             }
             let site = Site::of(file, &raw.assert);
-            let Some(assert) = self.condition(&site, "assert", raw.assert.get_ref()) else { continue };
+            let Some(assert) = self.condition(&site, "assert", raw.assert.get_ref()) else {
+                continue;
+            };
             let fields = match &raw.fields {
                 Some(fields) => {
                     for field in fields {
@@ -39,13 +41,22 @@ impl Checker {
                 None => self.entered_inputs(&assert.expr.variables(), derived),
             };
             if fields.is_empty() {
-                self.error(&site, format!("the rule `{id}` mentions no entered variable; name them in `fields`"));
+                self.error(
+                    &site,
+                    format!("the rule `{id}` mentions no entered variable; name them in `fields`"),
+                );
             }
             let severity = match raw.severity {
                 SeverityFile::Hard => Severity::Error,
                 SeverityFile::Soft => Severity::Warning,
             };
-            rules.push(Rule { id: id.clone(), assert, severity, fields, message: raw.message.clone() });
+            rules.push(Rule {
+                id: id.clone(),
+                assert,
+                severity,
+                fields,
+                message: raw.message.clone(),
+            });
         }
         rules
     }

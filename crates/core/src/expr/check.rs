@@ -16,9 +16,7 @@ fn children(expr: &Expr) -> Vec<&Expr> {
         Expr::IsNull { expr, .. } => vec![expr],
         Expr::Binary { left, right, .. } => vec![left, right],
         Expr::InList { expr, list, .. } => std::iter::once(&**expr).chain(list).collect(),
-        Expr::Between {
-            expr, low, high, ..
-        } => vec![expr, low, high],
+        Expr::Between { expr, low, high, .. } => vec![expr, low, high],
         Expr::Case {
             operand,
             branches,
@@ -71,11 +69,7 @@ pub(super) fn code_comparisons(expr: &Expr) -> Vec<(&str, &str)> {
             },
             Expr::InList { expr, list, .. } => {
                 if let Expr::Variable(name) = &**expr {
-                    found.extend(
-                        list.iter()
-                            .filter_map(string)
-                            .map(|code| (name.as_str(), code)),
-                    );
+                    found.extend(list.iter().filter_map(string).map(|code| (name.as_str(), code)));
                 }
             }
             Expr::Case {
@@ -154,9 +148,7 @@ fn unify(a: ExprType, b: ExprType) -> Option<ExprType> {
     match (a, b) {
         (ExprType::Null, t) | (t, ExprType::Null) => Some(t),
         (ExprType::Of(a), ExprType::Of(b)) if a == b => Some(ExprType::Of(a)),
-        (ExprType::Of(a), ExprType::Of(b)) if is_string(a) && is_string(b) => {
-            Some(ExprType::Of(VarType::Text))
-        }
+        (ExprType::Of(a), ExprType::Of(b)) if is_string(a) && is_string(b) => Some(ExprType::Of(VarType::Text)),
         _ => None,
     }
 }
@@ -201,10 +193,7 @@ fn expect_bool(expr: &Expr, types: Types, context: &str) -> Result<(), ExprError
         ExprType::Null | BOOL => Ok(()),
         other => Err(error(
             expr,
-            format!(
-                "{context} needs true/false, but this is {}",
-                type_name(other)
-            ),
+            format!("{context} needs true/false, but this is {}", type_name(other)),
         )),
     }
 }
@@ -220,21 +209,11 @@ fn expect_int(expr: &Expr, types: Types, context: &str) -> Result<(), ExprError>
 }
 
 /// Checks that `a` and `b` may be compared with `op` (for messages: `whole`).
-fn expect_comparable(
-    whole: &Expr,
-    op: &str,
-    a: ExprType,
-    b: ExprType,
-    ordered: bool,
-) -> Result<(), ExprError> {
+fn expect_comparable(whole: &Expr, op: &str, a: ExprType, b: ExprType, ordered: bool) -> Result<(), ExprError> {
     if !comparable(a, b) {
         return Err(error(
             whole,
-            format!(
-                "`{op}` cannot compare {} with {}",
-                type_name(a),
-                type_name(b)
-            ),
+            format!("`{op}` cannot compare {} with {}", type_name(a), type_name(b)),
         ));
     }
     if ordered && !(orderable(a) && orderable(b)) {
@@ -279,12 +258,7 @@ pub(super) fn check(expr: &Expr, types: Types) -> Result<ExprType, ExprError> {
                     expect_int(right, types, &context)?;
                     Ok(INT)
                 }
-                BinaryOp::Eq
-                | BinaryOp::NotEq
-                | BinaryOp::Lt
-                | BinaryOp::LtEq
-                | BinaryOp::Gt
-                | BinaryOp::GtEq => {
+                BinaryOp::Eq | BinaryOp::NotEq | BinaryOp::Lt | BinaryOp::LtEq | BinaryOp::Gt | BinaryOp::GtEq => {
                     let ordered = !matches!(op, BinaryOp::Eq | BinaryOp::NotEq);
                     let (a, b) = (check(left, types)?, check(right, types)?);
                     expect_comparable(expr, symbol, a, b, ordered)?;
@@ -293,9 +267,7 @@ pub(super) fn check(expr: &Expr, types: Types) -> Result<ExprType, ExprError> {
             }
         }
         Expr::InList {
-            expr: subject,
-            list,
-            ..
+            expr: subject, list, ..
         } => {
             let t = check(subject, types)?;
             for item in list {
@@ -323,9 +295,7 @@ pub(super) fn check(expr: &Expr, types: Types) -> Result<ExprType, ExprError> {
             let mut result = ExprType::Null;
             for (when, then) in branches {
                 match subject {
-                    Some(t) => {
-                        expect_comparable(expr, "CASE … WHEN", t, check(when, types)?, false)?
-                    }
+                    Some(t) => expect_comparable(expr, "CASE … WHEN", t, check(when, types)?, false)?,
                     None => expect_bool(when, types, "WHEN")?,
                 }
                 result = unify_results(expr, result, check(then, types)?)?;
@@ -352,17 +322,9 @@ fn unify_results(whole: &Expr, a: ExprType, b: ExprType) -> Result<ExprType, Exp
     })
 }
 
-fn check_call(
-    whole: &Expr,
-    function: Function,
-    args: &[Expr],
-    types: Types,
-) -> Result<ExprType, ExprError> {
+fn check_call(whole: &Expr, function: Function, args: &[Expr], types: Types) -> Result<ExprType, ExprError> {
     let name = function_name(function);
-    let arg_types = args
-        .iter()
-        .map(|a| check(a, types))
-        .collect::<Result<Vec<_>, _>>()?;
+    let arg_types = args.iter().map(|a| check(a, types)).collect::<Result<Vec<_>, _>>()?;
     let expect = |allowed: &[VarType], wanted: &str| -> Result<(), ExprError> {
         for (position, t) in arg_types.iter().enumerate() {
             if let ExprType::Of(v) = t
@@ -390,7 +352,14 @@ fn check_call(
         Function::SexFromId => expect(&[VarType::Text], "text").map(|()| ExprType::Of(VarType::Code)),
         Function::Coalesce => arg_types.iter().try_fold(ExprType::Null, |acc, t| {
             unify(acc, *t).ok_or_else(|| {
-                error(whole, format!("the arguments of `coalesce` must have one type, but one is {} and another {}", type_name(acc), type_name(*t)))
+                error(
+                    whole,
+                    format!(
+                        "the arguments of `coalesce` must have one type, but one is {} and another {}",
+                        type_name(acc),
+                        type_name(*t)
+                    ),
+                )
             })
         }),
     }
@@ -404,10 +373,7 @@ impl fmt::Display for Expr {
         impl fmt::Display for Operand<'_> {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 match self.0 {
-                    Expr::Variable(_)
-                    | Expr::Literal(_)
-                    | Expr::Call { .. }
-                    | Expr::Case { .. } => {
+                    Expr::Variable(_) | Expr::Literal(_) | Expr::Call { .. } | Expr::Case { .. } => {
                         write!(f, "{}", self.0)
                     }
                     other => write!(f, "({other})"),

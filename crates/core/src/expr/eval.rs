@@ -29,11 +29,7 @@ pub(super) fn eval(expr: &Expr, row: &Record) -> Option<Value> {
         },
         Expr::IsNull { expr, negated } => Some(Value::Bool(eval(expr, row).is_none() != *negated)),
         Expr::Binary { op, left, right } => binary(*op, left, right, row),
-        Expr::InList {
-            expr,
-            list,
-            negated,
-        } => {
+        Expr::InList { expr, list, negated } => {
             let subject = eval(expr, row)?;
             let mut unknown = false;
             for item in list {
@@ -52,12 +48,8 @@ pub(super) fn eval(expr: &Expr, row: &Record) -> Option<Value> {
             negated,
         } => {
             let subject = eval(expr, row)?;
-            let above_low = eval(low, row)
-                .and_then(|l| compare(&subject, &l))
-                .map(Ordering::is_ge);
-            let below_high = eval(high, row)
-                .and_then(|h| compare(&subject, &h))
-                .map(Ordering::is_le);
+            let above_low = eval(low, row).and_then(|l| compare(&subject, &l)).map(Ordering::is_ge);
+            let below_high = eval(high, row).and_then(|h| compare(&subject, &h)).map(Ordering::is_le);
             and(above_low, below_high).map(|inside| Value::Bool(inside != *negated))
         }
         Expr::Case {
@@ -124,12 +116,7 @@ fn binary(op: BinaryOp, left: &Expr, right: &Expr, row: &Record) -> Option<Value
             }
             or(l, truth(eval(right, row))).map(Value::Bool)
         }
-        BinaryOp::Eq
-        | BinaryOp::NotEq
-        | BinaryOp::Lt
-        | BinaryOp::LtEq
-        | BinaryOp::Gt
-        | BinaryOp::GtEq => {
+        BinaryOp::Eq | BinaryOp::NotEq | BinaryOp::Lt | BinaryOp::LtEq | BinaryOp::Gt | BinaryOp::GtEq => {
             let order = compare(&eval(left, row)?, &eval(right, row)?)?;
             let holds = match op {
                 BinaryOp::Eq => order.is_eq(),
@@ -203,9 +190,7 @@ fn call(function: Function, args: &[Expr], row: &Record) -> Option<Value> {
     let arg = |i: usize| args.get(i).and_then(|a| eval(a, row));
     match function {
         Function::MinutesBetween => match (arg(0)?, arg(1)?) {
-            (Value::Datetime(from), Value::Datetime(to)) => {
-                time::minutes_between(&from, &to).map(Value::Int)
-            }
+            (Value::Datetime(from), Value::Datetime(to)) => time::minutes_between(&from, &to).map(Value::Int),
             _ => None,
         },
         Function::DaysBetween => {
@@ -221,9 +206,7 @@ fn call(function: Function, args: &[Expr], row: &Record) -> Option<Value> {
         Function::BirthDateFromId => national_id_of(&arg(0)?)?.birth_date.map(Value::Date),
         Function::SexFromId => {
             let id = national_id_of(&arg(0)?)?;
-            id.kind
-                .is_norwegian()
-                .then(|| Value::Code(id.sex.code().to_string()))
+            id.kind.is_norwegian().then(|| Value::Code(id.sex.code().to_string()))
         }
     }
 }

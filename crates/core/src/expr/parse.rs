@@ -80,9 +80,7 @@ fn boxed(node: &ast::Expr, depth: usize) -> Result<Box<Expr>, ExprError> {
 
 fn convert(node: &ast::Expr, depth: usize) -> Result<Expr, ExprError> {
     if depth > MAX_DEPTH {
-        return Err(error(format!(
-            "the expression nests more than {MAX_DEPTH} levels deep"
-        )));
+        return Err(error(format!("the expression nests more than {MAX_DEPTH} levels deep")));
     }
     let depth = depth + 1;
     use ast::Expr as S;
@@ -123,16 +121,9 @@ fn convert(node: &ast::Expr, depth: usize) -> Result<Expr, ExprError> {
             expr: boxed(inner, depth)?,
             negated: true,
         },
-        S::InList {
-            expr,
-            list,
-            negated,
-        } => Expr::InList {
+        S::InList { expr, list, negated } => Expr::InList {
             expr: boxed(expr, depth)?,
-            list: list
-                .iter()
-                .map(|item| convert(item, depth))
-                .collect::<Result<_, _>>()?,
+            list: list.iter().map(|item| convert(item, depth)).collect::<Result<_, _>>()?,
             negated: *negated,
         },
         S::Between {
@@ -155,24 +146,13 @@ fn convert(node: &ast::Expr, depth: usize) -> Result<Expr, ExprError> {
             operand: operand.as_deref().map(|o| boxed(o, depth)).transpose()?,
             branches: conditions
                 .iter()
-                .map(|when| {
-                    Ok((
-                        convert(&when.condition, depth)?,
-                        convert(&when.result, depth)?,
-                    ))
-                })
+                .map(|when| Ok((convert(&when.condition, depth)?, convert(&when.result, depth)?)))
                 .collect::<Result<_, ExprError>>()?,
-            otherwise: else_result
-                .as_deref()
-                .map(|o| boxed(o, depth))
-                .transpose()?,
+            otherwise: else_result.as_deref().map(|o| boxed(o, depth)).transpose()?,
         },
         S::Function(call) => function_call(call, node, depth)?,
         S::InSubquery { .. } | S::Exists { .. } | S::Subquery(_) => {
-            return Err(refuse(
-                "subqueries are not part of the expression language",
-                node,
-            ));
+            return Err(refuse("subqueries are not part of the expression language", node));
         }
         S::Like { .. } | S::ILike { .. } | S::SimilarTo { .. } | S::RLike { .. } => {
             return Err(refuse(
@@ -184,9 +164,7 @@ fn convert(node: &ast::Expr, depth: usize) -> Result<Expr, ExprError> {
         }
         S::Cast { .. } | S::Convert { .. } => {
             return Err(refuse(
-                format!(
-                    "`{node}`: casts are not part of the expression language; variables already have their types"
-                ),
+                format!("`{node}`: casts are not part of the expression language; variables already have their types"),
                 node,
             ));
         }
@@ -223,9 +201,7 @@ fn variable_name(ident: &ast::Ident, node: &ast::Expr) -> Result<String, ExprErr
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if !well_formed {
         return Err(refuse(
-            format!(
-                "`{name}` is not a variable name: variable names are lower_snake_case (a-z, 0-9, _)"
-            ),
+            format!("`{name}` is not a variable name: variable names are lower_snake_case (a-z, 0-9, _)"),
             node,
         ));
     }
@@ -347,16 +323,11 @@ fn function_call(call: &ast::Function, node: &ast::Expr, depth: usize) -> Result
             list
         }
         ast::FunctionArguments::Subquery(_) => {
-            return Err(refuse(
-                "subqueries are not part of the expression language",
-                node,
-            ));
+            return Err(refuse("subqueries are not part of the expression language", node));
         }
         _ => {
             return Err(refuse(
-                format!(
-                    "`{node}`: call `{name}` as `{name}(argument, ...)`, without other clauses"
-                ),
+                format!("`{node}`: call `{name}` as `{name}(argument, ...)`, without other clauses"),
                 node,
             ));
         }
@@ -379,15 +350,8 @@ fn function_call(call: &ast::Function, node: &ast::Expr, depth: usize) -> Result
             Some(max) => format!("{min} to {max}"),
             None => format!("at least {min}"),
         };
-        let plural = if expected == "1" {
-            "argument"
-        } else {
-            "arguments"
-        };
-        return Err(refuse(
-            format!("`{name}` takes {expected} {plural}, not {count}"),
-            node,
-        ));
+        let plural = if expected == "1" { "argument" } else { "arguments" };
+        return Err(refuse(format!("`{name}` takes {expected} {plural}, not {count}"), node));
     }
     Ok(Expr::Call { function, args })
 }

@@ -322,15 +322,24 @@ pub async fn find_by_person_matches_key_register_and_scope(store: &dyn Store) {
         })
         .await
         .expect("create in another register");
-    store.create(write("H1", json!({"n": 5}))).await.expect("create without person");
+    store
+        .create(write("H1", json!({"n": 5})))
+        .await
+        .expect("create without person");
 
     let key = "aa".repeat(32);
-    let found = store.find_by_person(&Scope::AllHospitals, REGISTER, &key).await.expect("find");
+    let found = store
+        .find_by_person(&Scope::AllHospitals, REGISTER, &key)
+        .await
+        .expect("find");
     let ids: Vec<Uuid> = found.iter().map(|r| r.id).collect();
     assert_eq!(ids, vec![first.id, second.id]);
     assert_eq!(found[0].data, data(json!({"n": 1})));
 
-    let in_h2 = store.find_by_person(&only(&["H2"]), REGISTER, &key).await.expect("find in scope");
+    let in_h2 = store
+        .find_by_person(&only(&["H2"]), REGISTER, &key)
+        .await
+        .expect("find in scope");
     assert_eq!(in_h2.iter().map(|r| r.id).collect::<Vec<_>>(), vec![second.id]);
     let none = store
         .find_by_person(&Scope::AllHospitals, REGISTER, &"cc".repeat(32))
