@@ -723,31 +723,19 @@ fn outcome(base: &str, result: Result<kvalreg_app::Saved, AppError>, done: &str)
     Ok(redirect(&format!("{base}?notice={notice}")))
 }
 
+/// A status change asked for from the form page: lock, or reopen with the posted reason.
+enum StatusChange {
+    Lock,
+    Reopen,
+}
+
 pub async fn lock(
     State(state): State<AppState>,
     visitor: Visitor,
     ApiPath((hospital, id)): ApiPath<(String, String)>,
     Form(pairs): Pairs,
 ) -> Response {
-    if let Err(response) = guard(&state, &visitor, &hospital).await {
-        return response;
-    }
-    let view = match load(&state, &hospital, &id).await {
-        Ok(v) => v,
-        Err(err) => return failure_page(&state, &visitor, &err),
-    };
-    let result = state
-        .platform
-        .lock(
-            &hospital_scope(&hospital),
-            REGISTER,
-            view.id,
-            posted_version(&pairs),
-            visitor.actor(),
-        )
-        .await;
-    outcome(&format!("/h/{hospital}/r/{}", view.id), result, "locked")
-        .unwrap_or_else(|err| failure_page(&state, &visitor, &err))
+    change_status(&state, &visitor, &hospital, &id, &pairs, StatusChange::Lock).await
 }
 
 pub async fn reopen(
@@ -756,25 +744,45 @@ pub async fn reopen(
     ApiPath((hospital, id)): ApiPath<(String, String)>,
     Form(pairs): Pairs,
 ) -> Response {
-    if let Err(response) = guard(&state, &visitor, &hospital).await {
+    change_status(&state, &visitor, &hospital, &id, &pairs, StatusChange::Reopen).await
+}
+
+async fn change_status(
+    state: &AppState,
+    visitor: &Visitor,
+    hospital: &str,
+    id: &str,
+    pairs: &[(String, String)],
+    change: StatusChange,
+) -> Response {
+    if let Err(response) = guard(state, visitor, hospital).await {
         return response;
     }
-    let view = match load(&state, &hospital, &id).await {
+    let view = match load(state, hospital, id).await {
         Ok(v) => v,
-        Err(err) => return failure_page(&state, &visitor, &err),
+        Err(err) => return failure_page(state, visitor, &err),
     };
-    let reason = value(&pairs, "reason").unwrap_or("");
-    let result = state
-        .platform
-        .reopen(
-            &hospital_scope(&hospital),
-            REGISTER,
-            view.id,
-            posted_version(&pairs),
-            reason,
-            visitor.actor(),
-        )
-        .await;
-    outcome(&format!("/h/{hospital}/r/{}", view.id), result, "reopened")
-        .unwrap_or_else(|err| failure_page(&state, &visitor, &err))
+    let scope = hospital_scope(hospital);
+    let version = posted_version(pairs);
+    let (result, done) = match change {
+        StatusChange::Lock => (
+            state
+                .platform
+                .lock(&scope, REGISTER, view.id, version, visitor.actor())
+                .await,
+            "locked",
+        ),
+        StatusChange::Reopen => {
+            let reason = value(pairs, "reason").unwrap_or("");
+            (
+                state
+                    .platform
+                    .reopen(&scope, REGISTER, view.id, version, reason, visitor.actor())
+                    .await,
+                "reopened",
+            )
+        }
+    };
+    outcome(&format!("/h/{hospital}/r/{}", view.id), result, done)
+        .unwrap_or_else(|err| failure_page(state, visitor, &err))
 }
