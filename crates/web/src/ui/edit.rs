@@ -42,6 +42,41 @@ impl Prepared {
     fn has_warnings(&self) -> bool {
         self.findings.iter().any(|f| f.severity == Severity::Warning)
     }
+
+    /// Why the posted form is shown again instead of written: the registrar only asked to
+    /// update the form, a hard error stands, or completing waits for warnings to be confirmed.
+    fn held_back(&self, action: &str, confirm_warnings: bool, lang: Lang) -> Option<HeldBack> {
+        if action == "refresh" {
+            return Some(HeldBack {
+                notice: None,
+                ask_warnings: false,
+                status: StatusCode::OK,
+            });
+        }
+        if self.has_errors() {
+            return Some(HeldBack {
+                notice: None,
+                ask_warnings: false,
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+            });
+        }
+        if action == "complete" && self.has_warnings() && !confirm_warnings {
+            return Some(HeldBack {
+                notice: Some(t(lang, "form-warnings-need-confirmation").to_owned()),
+                ask_warnings: true,
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+            });
+        }
+        None
+    }
+}
+
+/// How a held-back form is shown again: a notice, whether to ask for warning confirmation,
+/// and the HTTP status.
+struct HeldBack {
+    notice: Option<String>,
+    ask_warnings: bool,
+    status: StatusCode,
 }
 
 /// Reads the posted values, drops those of variables whose show-if no longer holds (the
@@ -397,36 +432,9 @@ pub async fn create(
         ask_new_event,
         ask_warnings,
     };
-    if action == "refresh" {
-        return form_page(
-            &state,
-            &visitor,
-            register,
-            parts(&prepared, None, false, false),
-            StatusCode::OK,
-        )
-        .await;
-    }
-    if prepared.has_errors() {
-        return form_page(
-            &state,
-            &visitor,
-            register,
-            parts(&prepared, None, false, false),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    }
-    if action == "complete" && prepared.has_warnings() && !confirm_warnings {
-        let notice = Some(t(lang, "form-warnings-need-confirmation").to_owned());
-        return form_page(
-            &state,
-            &visitor,
-            register,
-            parts(&prepared, notice, false, true),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+    if let Some(held) = prepared.held_back(action, confirm_warnings, lang) {
+        let parts = parts(&prepared, held.notice, false, held.ask_warnings);
+        return form_page(&state, &visitor, register, parts, held.status).await;
     }
     let status = if action == "complete" {
         Status::Complete
@@ -628,36 +636,9 @@ pub async fn save(
         ask_new_event: false,
         ask_warnings,
     };
-    if action == "refresh" {
-        return form_page(
-            &state,
-            &visitor,
-            register,
-            parts(&prepared, None, false),
-            StatusCode::OK,
-        )
-        .await;
-    }
-    if prepared.has_errors() {
-        return form_page(
-            &state,
-            &visitor,
-            register,
-            parts(&prepared, None, false),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    }
-    if action == "complete" && prepared.has_warnings() && !confirm_warnings {
-        let notice = Some(t(lang, "form-warnings-need-confirmation").to_owned());
-        return form_page(
-            &state,
-            &visitor,
-            register,
-            parts(&prepared, notice, true),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+    if let Some(held) = prepared.held_back(action, confirm_warnings, lang) {
+        let parts = parts(&prepared, held.notice, held.ask_warnings);
+        return form_page(&state, &visitor, register, parts, held.status).await;
     }
     let scope = hospital_scope(&hospital);
     let updated = state
