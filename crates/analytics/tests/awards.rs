@@ -4,53 +4,16 @@
 //! thrombectomy, and quarters. Every registration passes the completion rules. All persons
 //! are synthetic (a Norwegian synthetic number: 80 added to the month).
 
+#[path = "../../core/tests/support/mod.rs"]
+mod support;
+
 use std::collections::BTreeSet;
-use std::path::Path;
-use std::sync::OnceLock;
 
 use jiff::civil::date;
 use kvalreg_analytics::{AwardLevel, AwardResult, Columns, Hospital, Units, awards};
-use kvalreg_core::definition::{Register, SourceFile, load};
 use kvalreg_core::validation::{Context, Stage};
 use serde_json::{Map, Value as Json, json};
-
-fn read_folder(root: &Path, dir: &Path, out: &mut Vec<SourceFile>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .expect("readable folder")
-        .map(|e| e.expect("entry").path())
-        .collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            read_folder(root, &path, out);
-        } else {
-            let relative = path.strip_prefix(root).expect("inside the folder");
-            let parts: Vec<String> = relative
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                .collect();
-            out.push(SourceFile {
-                path: parts.join("/"),
-                text: std::fs::read_to_string(&path).expect("utf-8"),
-            });
-        }
-    }
-}
-
-fn stroke() -> &'static Register {
-    static REGISTER: OnceLock<Register> = OnceLock::new();
-    REGISTER.get_or_init(|| {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../registers/stroke");
-        let mut files = Vec::new();
-        read_folder(&root, &root, &mut files);
-        load(&files).unwrap_or_else(|errors| {
-            panic!(
-                "{}",
-                errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
-            )
-        })
-    })
-}
+use support::stroke;
 
 const HOSPITALS: [&str; 2] = ["UNN-TRO", "FIN-HAM"];
 

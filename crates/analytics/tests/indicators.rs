@@ -4,59 +4,20 @@
 //! registration passes the stroke register's completion rules first. All persons are
 //! synthetic (Norwegian synthetic numbers: 80 added to the month).
 
+#[path = "../../core/tests/support/mod.rs"]
+mod support;
+
 use std::collections::BTreeSet;
-use std::path::Path;
-use std::sync::OnceLock;
 
 use jiff::civil::{Date, date};
 use kvalreg_analytics::{
     Columns, Granularity, Hospital, IndicatorResult, Query, Report, UnitLevel, Units, check_filter, compute,
 };
-use kvalreg_core::definition::{Level, Register, SourceFile, load};
+use kvalreg_core::definition::Level;
 use kvalreg_core::validation::{Context, Stage};
 use kvalreg_core::value::Record;
 use serde_json::{Map, Value as Json, json};
-
-fn read_folder(root: &Path) -> Vec<SourceFile> {
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<SourceFile>) {
-        let mut entries: Vec<_> = std::fs::read_dir(dir)
-            .expect("readable folder")
-            .map(|e| e.expect("entry").path())
-            .collect();
-        entries.sort();
-        for path in entries {
-            if path.is_dir() {
-                walk(root, &path, out);
-            } else {
-                let relative = path.strip_prefix(root).expect("inside the folder");
-                let parts: Vec<String> = relative
-                    .components()
-                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                    .collect();
-                out.push(SourceFile {
-                    path: parts.join("/"),
-                    text: std::fs::read_to_string(&path).expect("utf-8"),
-                });
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(root, root, &mut out);
-    out
-}
-
-fn stroke() -> &'static Register {
-    static REGISTER: OnceLock<Register> = OnceLock::new();
-    REGISTER.get_or_init(|| {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../registers/stroke");
-        load(&read_folder(&root)).unwrap_or_else(|errors| {
-            panic!(
-                "{}",
-                errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
-            )
-        })
-    })
-}
+use support::stroke;
 
 const HOSPITALS: [(&str, &str, &str); 5] = [
     ("UNN-TRO", "Universitetssykehuset Nord-Norge HF", "Helse Nord RHF"),

@@ -1,41 +1,14 @@
 //! The definition loader: the stroke register loads cleanly, and broken definitions are
 //! refused with the file, the line and a reason that names the problem.
 
-use std::path::Path;
+mod support;
 
 use kvalreg_core::definition::{DefinitionError, SourceFile, load};
+use support::{read_folder, stroke_folder};
 
 /// Reads a register folder the way the application does: every file, path relative to the folder.
-fn read_folder(root: &Path) -> Vec<SourceFile> {
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<SourceFile>) {
-        let mut entries: Vec<_> = std::fs::read_dir(dir)
-            .expect("readable folder")
-            .map(|e| e.expect("entry").path())
-            .collect();
-        entries.sort();
-        for path in entries {
-            if path.is_dir() {
-                walk(root, &path, out);
-            } else {
-                let relative = path.strip_prefix(root).expect("inside the folder");
-                let parts: Vec<String> = relative
-                    .components()
-                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                    .collect();
-                out.push(SourceFile {
-                    path: parts.join("/"),
-                    text: std::fs::read_to_string(&path).expect("utf-8 file"),
-                });
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(root, root, &mut out);
-    out
-}
-
 fn stroke_files() -> Vec<SourceFile> {
-    read_folder(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../registers/stroke"))
+    read_folder(&stroke_folder())
 }
 
 /// A small register, valid as written; tests break one file at a time.

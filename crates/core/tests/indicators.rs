@@ -1,39 +1,12 @@
 //! Indicator definitions (`indicators.toml`): the stroke register's 18 indicators load as
 //! domain.md 4 lists them, and a broken indicator is refused with its file, line and reason.
 
-use std::path::Path;
+mod support;
 
 use kvalreg_core::definition::{
     Comparison, DefinitionError, Direction, IndicatorKind, Level, REPORT_DATE, SourceFile, load,
 };
-
-fn read_folder(root: &Path) -> Vec<SourceFile> {
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<SourceFile>) {
-        let mut entries: Vec<_> = std::fs::read_dir(dir)
-            .expect("readable folder")
-            .map(|e| e.expect("entry").path())
-            .collect();
-        entries.sort();
-        for path in entries {
-            if path.is_dir() {
-                walk(root, &path, out);
-            } else {
-                let relative = path.strip_prefix(root).expect("inside the folder");
-                let parts: Vec<String> = relative
-                    .components()
-                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                    .collect();
-                out.push(SourceFile {
-                    path: parts.join("/"),
-                    text: std::fs::read_to_string(&path).expect("utf-8"),
-                });
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(root, root, &mut out);
-    out
-}
+use support::stroke;
 
 const INDICATOR: &str = r#"[[indicators]]
 id = "treated_share"
@@ -160,13 +133,7 @@ fn assert_refused(indicators: &str, needle: &str, reason: &str) {
 
 #[test]
 fn the_stroke_register_has_the_eighteen_indicators_of_the_domain() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../registers/stroke");
-    let register = load(&read_folder(&root)).unwrap_or_else(|errors| {
-        panic!(
-            "{}",
-            errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
-        )
-    });
+    let register = stroke();
     let ids: Vec<&str> = register.indicators.iter().map(|i| i.id.as_str()).collect();
     assert_eq!(
         ids,
