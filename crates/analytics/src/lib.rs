@@ -12,6 +12,7 @@ pub mod eval;
 pub mod period;
 pub mod report;
 pub mod stats;
+pub mod svg;
 pub mod units;
 pub mod vector;
 

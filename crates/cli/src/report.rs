@@ -1,7 +1,9 @@
 //! `kvalreg report indicators`: the register's quality indicators as the machine-readable
-//! JSON of issue 4, computed from the database's complete and locked registrations.
+//! JSON of issue 4, computed from the database's complete and locked registrations; and
+//! `kvalreg report annual`: the annual report as PDF and HTML files.
 
 use std::io::Write as _;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context as _;
@@ -22,6 +24,24 @@ pub enum ReportCommand {
     Coverage(crate::quality::CoverageArgs),
     /// ESO Angels award status per hospital and quarter of a year
     Awards(crate::quality::AwardsArgs),
+    /// The annual report (årsrapport) of a year as REGISTER-annual-YEAR.pdf and .html
+    Annual(AnnualArgs),
+}
+
+#[derive(Args)]
+pub struct AnnualArgs {
+    /// The register (e.g. stroke)
+    #[arg(long)]
+    pub register: String,
+    /// The year reported (year of arrival, Europe/Oslo)
+    #[arg(long, value_parser = clap::value_parser!(i16).range(1900..=9999))]
+    pub year: i16,
+    /// The folder the PDF and HTML files are written to (created if missing) [default: the current folder]
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// The patient register's stroke admissions (CSV with national_id,hospital,admission_date) for the coverage section
+    #[arg(long)]
+    pub patient_register: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -67,7 +87,54 @@ pub async fn run(global: &Global, command: ReportCommand) -> anyhow::Result<()> 
         ReportCommand::Indicators(args) => indicators(global, args).await,
         ReportCommand::Coverage(args) => crate::quality::coverage(global, args).await,
         ReportCommand::Awards(args) => crate::quality::awards(global, args).await,
+        ReportCommand::Annual(args) => annual(global, args).await,
     }
+}
+
+async fn annual(global: &Global, args: AnnualArgs) -> anyhow::Result<()> {
+    let admissions = match &args.patient_register {
+        Some(path) => Some(std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?),
+        None => None,
+    };
+    let platform = Arc::new(open_platform(global).await?);
+    if platform.register(&args.register).is_err() {
+        let known: Vec<&str> = platform.registers().map(|r| r.id.as_str()).collect();
+        anyhow::bail!(
+            "no register called `{}`; the registers are: {}",
+            args.register,
+            known.join(", ")
+        );
+    }
+    let report = match kvalreg_report::gather(platform, &args.register, args.year, admissions.as_deref()).await {
+        Err(kvalreg_report::ReportError::App(kvalreg_app::AppError::ImportRefused { problems, total_lines })) => {
+            let path = args
+                .patient_register
+                .as_deref()
+                .unwrap_or(std::path::Path::new(""))
+                .display();
+            let mut lines = vec![format!(
+                "the patient register file {path} was refused: {} problem(s) in {total_lines} line(s)",
+                problems.len()
+            )];
+            lines.extend(
+                problems
+                    .iter()
+                    .map(|p| format!("line {}: {} ({}): {}", p.line, p.field, p.rule, p.message_en)),
+            );
+            anyhow::bail!(lines.join("\n"));
+        }
+        other => other.context("cannot gather the annual report")?,
+    };
+    let dir = args.out.unwrap_or_else(|| PathBuf::from("."));
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create the folder {}", dir.display()))?;
+    let stem = format!("{}-annual-{}", args.register, args.year);
+    let pdf = dir.join(format!("{stem}.pdf"));
+    let html = dir.join(format!("{stem}.html"));
+    std::fs::write(&pdf, report.pdf()).with_context(|| format!("cannot write {}", pdf.display()))?;
+    std::fs::write(&html, report.html()).with_context(|| format!("cannot write {}", html.display()))?;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{}\n{}", pdf.display(), html.display()).context("cannot write the file names")?;
+    Ok(())
 }
 
 async fn indicators(global: &Global, args: IndicatorsArgs) -> anyhow::Result<()> {

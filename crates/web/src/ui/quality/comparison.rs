@@ -6,13 +6,13 @@ use axum::extract::State;
 use axum::response::{Html, IntoResponse, Response};
 use kvalreg_analytics::report::UnitLevel;
 use kvalreg_analytics::stats::funnel_limits;
+use kvalreg_analytics::svg::{Bands, Bar, FunnelPoint, LimitRow, bar_chart, funnel_plot};
 use kvalreg_app::AppError;
 use kvalreg_app::indicators::NATION;
 use kvalreg_core::definition::{Direction, IndicatorKind};
 
 use super::super::pages::{REGISTER, failure_page};
 use super::super::{Visitor, layout};
-use super::svg::{Bands, Bar, FunnelPoint, LimitRow, bar_chart, funnel_plot};
 use super::{
     Choices, Followed, Pairs, Results, bad_query, caveat, level_badge, offered_years, result_text, show_value,
     shown_year, targets, yearly_report,

@@ -5,6 +5,7 @@
 use axum::extract::State;
 use axum::response::{Html, IntoResponse, Response};
 use kvalreg_analytics::report::UnitLevel;
+use kvalreg_analytics::svg;
 use kvalreg_app::AppError;
 use kvalreg_app::indicators::NATION;
 use kvalreg_core::definition::{Indicator, IndicatorKind};
@@ -13,7 +14,7 @@ use super::super::pages::{REGISTER, failure_page};
 use super::super::{Visitor, layout};
 use super::{
     Choices, Followed, Pairs, Results, bad_query, caveat, level_badge, offered_years, result_text, show_value,
-    shown_year, svg, targets, yearly_report,
+    shown_year, targets, yearly_report,
 };
 use crate::AppState;
 use crate::extract::ApiPath;

@@ -25,7 +25,6 @@ use crate::html::escape;
 
 mod comparison;
 mod dashboard;
-mod svg;
 
 pub fn router() -> Router<AppState> {
     Router::new()

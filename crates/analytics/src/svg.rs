@@ -1,11 +1,26 @@
-//! Server-drawn SVG figures for the quality pages (plain strings, every text escaped): the
-//! sorted hospital bars with interval whiskers and goal bands, the funnel plot and the small
-//! trend line. Each figure is an accessible image (role="img", <title>, <desc>) whose
-//! colours are always paired with text.
+//! Server-drawn SVG figures shared by the quality pages and the annual report (plain
+//! strings, every text escaped): the sorted hospital bars with interval whiskers and goal
+//! bands, the funnel plot and the small trend line. Each figure is an accessible image
+//! (role="img", <title>, <desc>) whose colours are always paired with text; the styling is
+//! left to the page's CSS classes (`band-green`, `bar`, `whisker`, ...).
 
 use std::fmt::Write;
 
-use crate::html::escape;
+/// Escapes text for HTML and SVG content and attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
 
 /// Which way is better, and the green and yellow limits, in the units of the values.
 #[derive(Debug, Clone, Copy)]
