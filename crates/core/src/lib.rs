@@ -11,5 +11,6 @@ pub mod identity;
 pub mod messages;
 pub mod national_id;
 pub mod time;
+pub mod totp;
 pub mod validation;
 pub mod value;

@@ -5,6 +5,7 @@
 //! Every write leaves an entry in a hash-chained audit log in its own transaction, and a
 //! person's reservation (opt-out) deletes their registrations in a register.
 
+mod access;
 mod audit;
 mod connect;
 mod diff;
@@ -21,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 use uuid::Uuid;
 
+pub use access::{AccessChange, Account, ApiToken, Lockout, Session};
 pub use audit::{AuditEntry, AuditFilter, AuditProblem, AuditRecord, AuditReport, GENESIS};
 pub use connect::connect;
 pub use postgres::PostgresStore;
@@ -188,6 +190,10 @@ pub enum StoreError {
     UserExists(String),
     #[error("there is no user called {0}")]
     UnknownUser(String),
+    #[error("there is already an API token called {0}")]
+    TokenExists(String),
+    #[error("there is no API token called {0}")]
+    UnknownToken(String),
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
 }
@@ -251,4 +257,15 @@ pub trait Store: Send + Sync {
     async fn users(&self) -> Result<Vec<User>>;
     /// Enables or disables a user (audited as `user.enable` / `user.disable`).
     async fn set_user_active(&self, name: &str, active: bool, actor: &str) -> Result<()>;
+    /// The account sign-in checks, by user name.
+    async fn account(&self, name: &str) -> Result<Option<Account>>;
+    /// The session whose cookie hashes to `id_hash`.
+    async fn session(&self, id_hash: &str) -> Result<Option<Session>>;
+    /// The API token whose SHA-256 is `token_hash`, revoked or not.
+    async fn token(&self, token_hash: &str) -> Result<Option<ApiToken>>;
+    /// Every API token, ordered by name.
+    async fn tokens(&self) -> Result<Vec<ApiToken>>;
+    /// Applies a change to sign-in state, sessions or tokens with its audit entry in one
+    /// transaction; returns how many rows it changed (sessions ended, a failure counted).
+    async fn change_access(&self, change: AccessChange, actor: &str) -> Result<u64>;
 }

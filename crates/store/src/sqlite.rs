@@ -13,6 +13,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{QueryBuilder, SqlSafeStr, Sqlite, SqliteConnection, SqlitePool, Transaction};
 use uuid::Uuid;
 
+use crate::access::access_entry;
 use crate::audit::{AuditRow, VERIFY_PAGE, Verifier, chain, reservation_entry, write_entry};
 use crate::query::{Dialect, push_filter, push_page, push_scope};
 use crate::record::{
@@ -21,9 +22,14 @@ use crate::record::{
 };
 use crate::users::{UserRow, grants_entry, users_of};
 use crate::{
-    AuditEntry, AuditFilter, AuditRecord, AuditReport, Change, Filter, Grant, Hospital, Registration, Result, Scope,
-    Store, StoreError, User, Version, Write,
+    AccessChange, Account, ApiToken, AuditEntry, AuditFilter, AuditRecord, AuditReport, Change, Filter, Grant,
+    Hospital, Registration, Result, Scope, Session, Store, StoreError, User, Version, Write,
 };
+
+/// The access statements on this backend's connections.
+mod access_sql {
+    crate::access::access_statements!(sqlx::SqliteConnection);
+}
 
 const DIALECT: Dialect = Dialect { date: "", uuid: "" };
 
@@ -100,6 +106,13 @@ fn migrator() -> Migrator {
             "users".into(),
             MigrationType::Simple,
             include_str!("../migrations/sqlite/0003_users.sql").into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            4,
+            "access".into(),
+            MigrationType::Simple,
+            include_str!("../migrations/sqlite/0004_access.sql").into_sql_str(),
             false,
         ),
     ])
@@ -598,5 +611,31 @@ impl Store for SqliteStore {
         append_audit(&mut tx, vec![entry]).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn account(&self, name: &str) -> Result<Option<Account>> {
+        access_sql::sign_in_account(&mut *self.pool.acquire().await?, name).await
+    }
+
+    async fn session(&self, id_hash: &str) -> Result<Option<Session>> {
+        access_sql::session(&mut *self.pool.acquire().await?, id_hash).await
+    }
+
+    async fn token(&self, token_hash: &str) -> Result<Option<ApiToken>> {
+        access_sql::token(&mut *self.pool.acquire().await?, token_hash).await
+    }
+
+    async fn tokens(&self) -> Result<Vec<ApiToken>> {
+        access_sql::tokens(&mut *self.pool.acquire().await?).await
+    }
+
+    async fn change_access(&self, change: AccessChange, actor: &str) -> Result<u64> {
+        let mut tx = self.begin_write().await?;
+        let changed = access_sql::apply(&mut tx, &change).await?;
+        if let Some(entry) = access_entry(&change, actor) {
+            append_audit(&mut tx, vec![entry]).await?;
+        }
+        tx.commit().await?;
+        Ok(changed)
     }
 }

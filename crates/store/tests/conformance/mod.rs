@@ -13,9 +13,11 @@ use kvalreg_store::{
 use serde_json::{Map, Value as Json, json};
 use uuid::Uuid;
 
+mod access;
 mod audit;
 mod users;
 
+pub use access::*;
 pub use audit::*;
 pub use users::*;
 
@@ -48,7 +50,8 @@ macro_rules! suite {
             refused_writes_leave_no_audit_entry,
             concurrent_writers_form_one_audit_chain,
             no_registration_slips_past_a_concurrent_reservation,
-            users_are_stored_with_their_grants_and_audited
+            users_are_stored_with_their_grants_and_audited,
+            access_state_is_kept_changed_and_audited
         );
     };
     (@raw $fresh:path; $($name:ident),*) => {
