@@ -1,9 +1,11 @@
 //! Demo data: synthetic stroke registrations for every hospital over the last five years,
-//! written through the same validation and protection as real registrations.
+//! written through the same validation and protection as real registrations, and demo users.
 
 use kvalreg_core::time::oslo_date;
 use kvalreg_core::validation::Context;
 use kvalreg_core::value::Moment;
+
+use kvalreg_store::{Grant, Role};
 
 use crate::person::WriteMeta;
 use crate::{AppError, Platform, synthetic};
@@ -48,4 +50,37 @@ pub async fn seed_demo(platform: &Platform) -> Result<usize, AppError> {
         writes.push(platform.protected_write(register, &record, meta)?);
     }
     Ok(platform.store.create_many(writes).await?)
+}
+
+/// The password of every demo user (printed when the demo starts; demo data only).
+pub const DEMO_PASSWORD: &str = "synthetic-demo";
+
+/// The demo users: one per role a visitor would try, on a hospital with thrombectomy.
+const DEMO_USERS: &[(&str, Role, Option<&str>, Option<&str>)] = &[
+    ("registrar", Role::Registrar, Some(REGISTER), Some("UNN-TRO")),
+    ("leder", Role::UnitLead, Some(REGISTER), Some("UNN-TRO")),
+    ("admin", Role::RegisterAdmin, Some(REGISTER), None),
+    ("revisor", Role::Auditor, None, None),
+];
+
+/// Adds the demo users that are not there yet; returns each user with its grant as
+/// `role[:register[:hospital]]`.
+pub async fn seed_demo_users(platform: &Platform) -> Result<Vec<(&'static str, String)>, AppError> {
+    let existing: Vec<String> = platform.users().await?.into_iter().map(|u| u.name).collect();
+    let mut added = Vec::new();
+    for (name, role, register, hospital) in DEMO_USERS {
+        let grant = Grant {
+            role: *role,
+            register: register.map(str::to_owned),
+            hospital: hospital.map(str::to_owned),
+        };
+        if !existing.iter().any(|e| e == name) {
+            platform
+                .add_user(name, DEMO_PASSWORD, std::slice::from_ref(&grant), "demo")
+                .await?;
+        }
+        let scope = [Some(role.name()), *register, *hospital];
+        added.push((*name, scope.iter().flatten().copied().collect::<Vec<_>>().join(":")));
+    }
+    Ok(added)
 }

@@ -102,6 +102,7 @@ impl Platform {
     /// confirmed it is a new event.
     pub async fn create_checked(
         &self,
+        scope: &Scope,
         register: &str,
         doc: Map<String, Json>,
         status: Status,
@@ -117,6 +118,6 @@ impl Platform {
                 ));
             }
         }
-        self.create(register, doc, status, actor).await
+        self.create(scope, register, doc, status, actor).await
     }
 }

@@ -3,6 +3,7 @@
 //! and stored as a new version. Also the data directory, loading registers from disk, import
 //! and export files, hospitals as reference data and synthetic demo data.
 
+pub mod access;
 mod audited_list;
 pub mod awards;
 mod cells;
@@ -26,7 +27,7 @@ mod worklist;
 
 pub use audited_list::ListPage;
 pub use data_dir::DataDir;
-pub use demo::seed_demo;
+pub use demo::{DEMO_PASSWORD, seed_demo, seed_demo_users};
 pub use duplicates::DUPLICATE_WINDOW_DAYS;
 pub use error::{AppError, LineProblem, status_name};
 pub use hospitals::{parse_hospitals_csv, reference_hospitals, seed_reference_hospitals};

@@ -73,11 +73,11 @@ pub(crate) fn unit_required(register: &Register) -> Finding {
     )
 }
 
-/// The finding for moving a registration to a hospital the caller may not see.
+/// The finding for writing a registration for a hospital the caller may not write for.
 fn outside_scope(register: &Register) -> Finding {
     let message = messages::Text::new(
-        "Registreringen kan bare flyttes til sykehus du har tilgang til",
-        "The registration can only be moved to a hospital you have access to",
+        "Registreringen kan bare gjelde et sykehus du har tilgang til",
+        "The registration can only be for a hospital you have access to",
     );
     Finding::new(&register.unit_variable, "scope", Severity::Error, message)
 }
@@ -134,9 +134,11 @@ impl Platform {
     }
 
     /// Validates (Stage::Draft for a draft, Stage::Complete for complete and locked),
-    /// protects the national id and stores version 1.
+    /// protects the national id and stores version 1. The registration's hospital must be
+    /// in `scope` (otherwise a `scope` finding on the unit variable).
     pub async fn create(
         &self,
+        scope: &Scope,
         register: &str,
         doc: Map<String, Json>,
         status: Status,
@@ -156,6 +158,9 @@ impl Platform {
                 reason: None,
             },
         )?;
+        if !scope.allows(&write.hospital) {
+            return Err(AppError::Invalid(vec![outside_scope(register)]));
+        }
         let stored = self
             .store
             .create(write)

@@ -1,6 +1,6 @@
 //! Users and their roles as the platform accepts them: a name, an Argon2id password hash
-//! and grants whose register and hospital fit the role (domain.md 2). Sign-in comes later;
-//! this is what it will check against.
+//! and grants whose register and hospital fit the role (domain.md 2); sign-in (access.rs)
+//! checks against them.
 
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
@@ -33,7 +33,7 @@ fn needs(role: Role) -> (Option<bool>, Option<bool>) {
 }
 
 /// The findings against one grant: a missing or superfluous register or hospital.
-fn check_grant(grant: &Grant) -> Vec<Finding> {
+pub(crate) fn check_grant(grant: &Grant) -> Vec<Finding> {
     let role = grant.role.name();
     let (register, hospital) = needs(grant.role);
     let mut found = Vec::new();
@@ -63,7 +63,7 @@ fn check_grant(grant: &Grant) -> Vec<Finding> {
     found
 }
 
-fn check_name(name: &str) -> Option<Finding> {
+pub(crate) fn check_name(name: &str) -> Option<Finding> {
     let fits = !name.is_empty()
         && name.chars().count() <= MAX_NAME_CHARS
         && name
@@ -112,16 +112,7 @@ impl Platform {
         let mut findings: Vec<Finding> = check_name(name).into_iter().chain(check_password(password)).collect();
         for grant in grants {
             findings.extend(check_grant(grant));
-            if let Some(register) = &grant.register
-                && self.register(register).is_err()
-            {
-                findings.push(refuse(
-                    "register",
-                    "unknown",
-                    format!("Registeret {register} finnes ikke"),
-                    format!("There is no register {register}"),
-                ));
-            }
+            findings.extend(self.unknown_register(grant));
         }
         if !findings.is_empty() {
             return Err(AppError::Invalid(findings));
@@ -131,6 +122,19 @@ impl Platform {
             .await
             .map_err(|e| AppError::Format(format!("password hashing stopped: {e}")))??;
         Ok(self.store.add_user(name, &hash, grants, actor).await?)
+    }
+
+    /// The finding for a grant naming a register that is not loaded.
+    pub(crate) fn unknown_register(&self, grant: &Grant) -> Option<Finding> {
+        let register = grant.register.as_ref()?;
+        self.register(register).is_err().then(|| {
+            refuse(
+                "register",
+                "unknown",
+                format!("Registeret {register} finnes ikke"),
+                format!("There is no register {register}"),
+            )
+        })
     }
 
     /// Every user with their grants, ordered by name.

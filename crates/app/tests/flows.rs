@@ -44,7 +44,13 @@ async fn app_flow(platform: &Platform) -> String {
 
     // A draft may lack what completion needs.
     let saved = platform
-        .create(STROKE, draft.clone(), Status::Draft, "registrar-a")
+        .create(
+            &kvalreg_store::Scope::AllHospitals,
+            STROKE,
+            draft.clone(),
+            Status::Draft,
+            "registrar-a",
+        )
         .await
         .expect("create draft");
     let id = saved.registration.id;
@@ -164,6 +170,7 @@ async fn app_flow(platform: &Platform) -> String {
     let before = total(platform).await;
     match platform
         .create(
+            &kvalreg_store::Scope::AllHospitals,
             STROKE,
             with(&complete, "nihss_admission", json!(50)),
             Status::Complete,
@@ -182,7 +189,13 @@ async fn app_flow(platform: &Platform) -> String {
         other => panic!("expected Invalid, got {other:?}"),
     }
     match platform
-        .create(STROKE, with(&complete, "shoe_size", json!(44)), Status::Draft, "x")
+        .create(
+            &kvalreg_store::Scope::AllHospitals,
+            STROKE,
+            with(&complete, "shoe_size", json!(44)),
+            Status::Draft,
+            "x",
+        )
         .await
     {
         Err(AppError::Invalid(findings)) => assert_eq!(
@@ -192,7 +205,13 @@ async fn app_flow(platform: &Platform) -> String {
         other => panic!("expected Invalid, got {other:?}"),
     }
     match platform
-        .create(STROKE, without(&complete, &["hospital"]), Status::Draft, "x")
+        .create(
+            &kvalreg_store::Scope::AllHospitals,
+            STROKE,
+            without(&complete, &["hospital"]),
+            Status::Draft,
+            "x",
+        )
         .await
     {
         Err(AppError::Invalid(findings)) => assert_eq!(
@@ -236,7 +255,13 @@ async fn app_flow(platform: &Platform) -> String {
         });
     }
     let saved = platform
-        .create(STROKE, late, Status::Locked, "import")
+        .create(
+            &kvalreg_store::Scope::AllHospitals,
+            STROKE,
+            late,
+            Status::Locked,
+            "import",
+        )
         .await
         .expect("late lysis is only a warning");
     assert!(

@@ -69,7 +69,13 @@ async fn follows_writes(platform: Arc<Platform>) {
     let docs = infarctions(4);
     for doc in &docs[..3] {
         platform
-            .create(STROKE, doc.clone(), Status::Complete, "test")
+            .create(
+                &kvalreg_store::Scope::AllHospitals,
+                STROKE,
+                doc.clone(),
+                Status::Complete,
+                "test",
+            )
             .await
             .expect("create");
     }
@@ -78,7 +84,13 @@ async fn follows_writes(platform: Arc<Platform>) {
         .find(|(_, status)| *status == Status::Draft)
         .expect("a draft");
     platform
-        .create(STROKE, draft.0, Status::Draft, "test")
+        .create(
+            &kvalreg_store::Scope::AllHospitals,
+            STROKE,
+            draft.0,
+            Status::Draft,
+            "test",
+        )
         .await
         .expect("create draft");
 
@@ -100,7 +112,13 @@ async fn follows_writes(platform: Arc<Platform>) {
     assert!(statin > 0, "age is derived from the national id");
 
     let saved = platform
-        .create(STROKE, docs[3].clone(), Status::Complete, "test")
+        .create(
+            &kvalreg_store::Scope::AllHospitals,
+            STROKE,
+            docs[3].clone(),
+            Status::Complete,
+            "test",
+        )
         .await
         .expect("create");
     within_a_second(&columns, 4, "created").await;
@@ -195,7 +213,13 @@ async fn a_second_process_on_postgres_counts_the_first_ones_write() {
 
     let docs = infarctions(3);
     first
-        .create(STROKE, docs[0].clone(), Status::Complete, "test")
+        .create(
+            &kvalreg_store::Scope::AllHospitals,
+            STROKE,
+            docs[0].clone(),
+            Status::Complete,
+            "test",
+        )
         .await
         .expect("create");
     let first_columns = IndicatorColumns::start(Arc::clone(&first)).await.expect("start first");
@@ -205,13 +229,25 @@ async fn a_second_process_on_postgres_counts_the_first_ones_write() {
     assert_eq!(counted(&second_columns).await, 1);
 
     first
-        .create(STROKE, docs[1].clone(), Status::Complete, "test")
+        .create(
+            &kvalreg_store::Scope::AllHospitals,
+            STROKE,
+            docs[1].clone(),
+            Status::Complete,
+            "test",
+        )
         .await
         .expect("create");
     within_a_second(&second_columns, 2, "written by the first, seen by the second").await;
     within_a_second(&first_columns, 2, "written by the first, seen by the first").await;
     second
-        .create(STROKE, docs[2].clone(), Status::Complete, "test")
+        .create(
+            &kvalreg_store::Scope::AllHospitals,
+            STROKE,
+            docs[2].clone(),
+            Status::Complete,
+            "test",
+        )
         .await
         .expect("create");
     within_a_second(&first_columns, 3, "written by the second, seen by the first").await;

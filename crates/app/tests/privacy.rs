@@ -87,7 +87,13 @@ where
     let id_a = doc_a["national_id"].as_str().expect("id").to_owned();
 
     let first = platform
-        .create(STROKE, doc_a.clone(), status_a, "registrar")
+        .create(
+            &kvalreg_store::Scope::AllHospitals,
+            STROKE,
+            doc_a.clone(),
+            status_a,
+            "registrar",
+        )
         .await
         .expect("create A");
     import(
@@ -150,7 +156,16 @@ where
         }
     }
 
-    match platform.create(STROKE, doc_a.clone(), status_a, "registrar").await {
+    match platform
+        .create(
+            &kvalreg_store::Scope::AllHospitals,
+            STROKE,
+            doc_a.clone(),
+            status_a,
+            "registrar",
+        )
+        .await
+    {
         Err(AppError::Invalid(findings)) => {
             assert_eq!(findings.len(), 1);
             assert_eq!(findings[0].field, "national_id");
@@ -191,7 +206,13 @@ where
             .expect("withdraw")
     );
     platform
-        .create(STROKE, doc_a, status_a, "registrar")
+        .create(
+            &kvalreg_store::Scope::AllHospitals,
+            STROKE,
+            doc_a,
+            status_a,
+            "registrar",
+        )
         .await
         .expect("registering again after the withdrawal");
 

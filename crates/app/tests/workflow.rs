@@ -43,7 +43,13 @@ async fn lock_flow(platform: &Platform) {
     let all = Scope::AllHospitals;
     let complete = complete_without_follow_up();
     let draft = platform
-        .create(STROKE, complete.clone(), Status::Draft, "registrar")
+        .create(
+            &kvalreg_store::Scope::AllHospitals,
+            STROKE,
+            complete.clone(),
+            Status::Draft,
+            "registrar",
+        )
         .await
         .expect("create draft");
     let id = draft.registration.id;
@@ -111,7 +117,14 @@ async fn duplicate_flow(platform: &Platform) {
     let hospital = complete["hospital"].clone();
     let first = doc(json!({"national_id": person, "hospital": hospital, "onset_time": "01.03.2025 10:00"}));
     let saved = platform
-        .create_checked(STROKE, first.clone(), Status::Draft, "registrar", false)
+        .create_checked(
+            &kvalreg_store::Scope::AllHospitals,
+            STROKE,
+            first.clone(),
+            Status::Draft,
+            "registrar",
+            false,
+        )
         .await
         .expect("first registration");
 
@@ -123,7 +136,14 @@ async fn duplicate_flow(platform: &Platform) {
     };
     let near = doc(json!({"national_id": person, "hospital": elsewhere, "onset_time": "07.03.2025"}));
     match platform
-        .create_checked(STROKE, near.clone(), Status::Draft, "registrar", false)
+        .create_checked(
+            &kvalreg_store::Scope::AllHospitals,
+            STROKE,
+            near.clone(),
+            Status::Draft,
+            "registrar",
+            false,
+        )
         .await
     {
         Err(AppError::Invalid(findings)) => {
@@ -147,7 +167,14 @@ async fn duplicate_flow(platform: &Platform) {
 
     // The registrar confirms a new event.
     platform
-        .create_checked(STROKE, near, Status::Draft, "registrar", true)
+        .create_checked(
+            &kvalreg_store::Scope::AllHospitals,
+            STROKE,
+            near,
+            Status::Draft,
+            "registrar",
+            true,
+        )
         .await
         .expect("confirmed new event");
     // Eight days after the latest onset, or another person: not flagged.
@@ -184,21 +211,39 @@ async fn worklist_flow(platform: &Platform) {
     let hospital = complete["hospital"].as_str().expect("hospital").to_owned();
     let onset = onset_day(&complete);
     let done = platform
-        .create(STROKE, complete.clone(), Status::Complete, "registrar")
+        .create(
+            &kvalreg_store::Scope::AllHospitals,
+            STROKE,
+            complete.clone(),
+            Status::Complete,
+            "registrar",
+        )
         .await
         .expect("complete registration");
     let mut with_follow_up = complete.clone();
     with_follow_up.insert("fu_done".into(), json!(false));
     with_follow_up.insert("fu_not_done_reason".into(), json!("unreachable"));
     let follow_up_recorded = platform
-        .create(STROKE, with_follow_up, Status::Complete, "registrar")
+        .create(
+            &kvalreg_store::Scope::AllHospitals,
+            STROKE,
+            with_follow_up,
+            Status::Complete,
+            "registrar",
+        )
         .await
         .expect("registration with the follow-up recorded");
     let draft_doc = doc(json!({
         "national_id": complete["national_id"], "hospital": hospital, "onset_time": complete["onset_time"]
     }));
     let draft = platform
-        .create(STROKE, draft_doc, Status::Draft, "registrar")
+        .create(
+            &kvalreg_store::Scope::AllHospitals,
+            STROKE,
+            draft_doc,
+            Status::Draft,
+            "registrar",
+        )
         .await
         .expect("draft");
 
