@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use clap::Parser as _;
 
 use crate::options::{
-    AuditCommand, Cli, Command, DefinitionsCommand, HospitalsCommand, ReservationCommand, UserCommand,
+    AuditCommand, Cli, Command, DefinitionsCommand, HospitalsCommand, ReservationCommand, TokenCommand, UserCommand,
 };
 
 #[tokio::main]
@@ -72,6 +72,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             UserCommand::Add(args) => users::add(&global, args).await,
             UserCommand::List => users::list(&global).await,
             UserCommand::Disable { name, actor } => users::disable(&global, &name, &actor).await,
+            UserCommand::ResetSecondFactor { name, actor } => users::reset_second_factor(&global, &name, &actor).await,
+        }
+        .map(|()| ExitCode::SUCCESS),
+        Command::Token { command } => match command {
+            TokenCommand::Add { name, grant, actor } => users::add_token(&global, &name, &grant, &actor).await,
+            TokenCommand::List => users::list_tokens(&global).await,
+            TokenCommand::Revoke { name, actor } => users::revoke_token(&global, &name, &actor).await,
         }
         .map(|()| ExitCode::SUCCESS),
     }

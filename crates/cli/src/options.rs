@@ -75,6 +75,11 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Add, list or revoke API tokens for systems
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -87,6 +92,39 @@ pub enum UserCommand {
     Disable {
         name: String,
         /// Who disables the user, for the audit log
+        #[arg(long, default_value = "operator")]
+        actor: String,
+    },
+    /// Remove a user's second factor and recovery codes and end their sessions (lost phone);
+    /// they enrol again at their next sign-in
+    #[command(name = "reset-2fa")]
+    ResetSecondFactor {
+        name: String,
+        /// Who resets it, for the audit log
+        #[arg(long, default_value = "operator")]
+        actor: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum TokenCommand {
+    /// Add an API token with one role; prints the token once (it is kept only as a hash)
+    Add {
+        /// The token's name (lower-case a-z, digits, . _ - @), e.g. the system using it
+        name: String,
+        /// The role as role[:register[:hospital]], e.g. registrar:stroke:AHUS
+        #[arg(long)]
+        grant: String,
+        /// Who adds the token, for the audit log
+        #[arg(long, default_value = "operator")]
+        actor: String,
+    },
+    /// Print every token (never the token itself) as CSV
+    List,
+    /// Revoke a token at once
+    Revoke {
+        name: String,
+        /// Who revokes the token, for the audit log
         #[arg(long, default_value = "operator")]
         actor: String,
     },
@@ -147,9 +185,20 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port)
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: String,
-    /// Start on a fresh demo data directory filled with synthetic registrations
+    /// Start on a fresh demo data directory filled with synthetic registrations and demo
+    /// users (printed at start; they sign in with a password only)
     #[arg(long)]
     pub demo: bool,
+    /// Minutes a session may stay unused before it is signed out
+    #[arg(long, env = "KVALREG_SESSION_IDLE_MINUTES", default_value_t = 30, value_parser = clap::value_parser!(u16).range(1..))]
+    pub session_idle_minutes: u16,
+    /// Let users without a second factor in with their password alone (never in production)
+    #[arg(long, env = "KVALREG_PASSWORD_ONLY")]
+    pub password_only: bool,
+    /// Send the session cookie without `Secure`, for plain HTTP on a host other than localhost
+    /// (behind TLS leave this off)
+    #[arg(long, env = "KVALREG_INSECURE_COOKIES")]
+    pub insecure_cookies: bool,
 }
 
 #[derive(Args)]

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
-use kvalreg_app::{DataDir, Platform, load_registers, seed_demo};
+use kvalreg_app::{DEMO_PASSWORD, DataDir, Platform, load_registers, seed_demo, seed_demo_users};
 use kvalreg_web::WebOptions;
 
 use crate::options::{Global, ServeArgs, open_store, shown, shown_url};
@@ -54,6 +54,11 @@ pub async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
             "seeded {seeded} synthetic stroke registrations in {} (synthetic data: made-up persons with synthetic test ids)",
             shown(&data.root)
         );
+        let users = seed_demo_users(&platform).await.context("cannot add the demo users")?;
+        eprintln!("demo users (password {DEMO_PASSWORD}, no second factor):");
+        for (name, grant) in users {
+            eprintln!("  {name:<10} {grant}");
+        }
     }
     let platform = Arc::new(platform);
     let indicators = kvalreg_app::indicators::IndicatorColumns::start(Arc::clone(&platform))
@@ -65,7 +70,13 @@ pub async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
     let address = listener.local_addr().context("cannot read the listening address")?;
     let mut stdout = std::io::stdout();
     writeln!(stdout, "kvalreg listening on http://{address}/").and_then(|()| stdout.flush())?;
-    kvalreg_web::serve_with_indicators(listener, platform, WebOptions { demo: args.demo }, indicators)
+    let options = WebOptions {
+        demo: args.demo,
+        session_idle: jiff::SignedDuration::from_mins(i64::from(args.session_idle_minutes)),
+        second_factor_required: !(args.password_only || args.demo),
+        secure_cookies: !args.insecure_cookies,
+    };
+    kvalreg_web::serve_with_indicators(listener, platform, options, indicators)
         .await
         .context("the web server stopped")
 }

@@ -1,5 +1,6 @@
-//! `kvalreg user add|list|disable`: the first admin and user operations from the command
-//! line. Passwords come from stdin, never from the command line (visible in `ps`).
+//! `kvalreg user add|list|disable|reset-2fa` and `kvalreg token add|list|revoke`: the first
+//! admin, user operations and system credentials from the command line. Passwords come
+//! from stdin, never from the command line (visible in `ps`).
 
 use std::io::BufRead;
 
@@ -50,6 +51,16 @@ pub async fn add(global: &Global, args: UserAddArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A grant as written on the command line, `role[:register[:hospital]]`.
+fn grant_text(g: &Grant) -> String {
+    let mut text = g.role.name().to_owned();
+    for part in [&g.register, &g.hospital] {
+        text.push(':');
+        text.push_str(part.as_deref().unwrap_or_default());
+    }
+    text.trim_end_matches(':').to_owned()
+}
+
 /// Prints every user as CSV: name, active, and grants separated by spaces.
 pub async fn list(global: &Global) -> anyhow::Result<()> {
     let platform = open_platform(global).await?;
@@ -57,18 +68,7 @@ pub async fn list(global: &Global) -> anyhow::Result<()> {
     let mut out = csv::Writer::from_writer(std::io::stdout());
     out.write_record(["name", "active", "grants"])?;
     for user in &users {
-        let grants: Vec<String> = user
-            .grants
-            .iter()
-            .map(|g| {
-                let mut text = g.role.name().to_owned();
-                for part in [&g.register, &g.hospital] {
-                    text.push(':');
-                    text.push_str(part.as_deref().unwrap_or_default());
-                }
-                text.trim_end_matches(':').to_owned()
-            })
-            .collect();
+        let grants: Vec<String> = user.grants.iter().map(grant_text).collect();
         out.write_record([user.name.as_str(), &user.active.to_string(), &grants.join(" ")])?;
     }
     out.flush()?;
@@ -83,5 +83,64 @@ pub async fn disable(global: &Global, name: &str, actor: &str) -> anyhow::Result
         .await
         .with_context(|| format!("user {name} was not disabled"))?;
     println!("user {name} disabled");
+    Ok(())
+}
+
+/// Removes a user's second factor (they enrol again at their next sign-in).
+pub async fn reset_second_factor(global: &Global, name: &str, actor: &str) -> anyhow::Result<()> {
+    let platform = open_platform(global).await?;
+    platform
+        .reset_second_factor(name, actor)
+        .await
+        .with_context(|| format!("the second factor of {name} was not reset"))?;
+    println!("second factor of {name} removed and their sessions ended; they enrol again at their next sign-in");
+    Ok(())
+}
+
+/// Adds an API token and prints it on stdout (the only time it is shown).
+pub async fn add_token(global: &Global, name: &str, grant: &str, actor: &str) -> anyhow::Result<()> {
+    let grant = parse_grant(grant)?;
+    let platform = open_platform(global).await?;
+    let token = platform
+        .add_token(name, grant, actor)
+        .await
+        .with_context(|| format!("token {name} was not added"))?;
+    eprintln!("token {name} added; it is shown only now, store it in the system that uses it:");
+    println!("{token}");
+    Ok(())
+}
+
+/// Prints every token as CSV: name, grant, created by, created and revoked (RFC 3339).
+pub async fn list_tokens(global: &Global) -> anyhow::Result<()> {
+    let platform = open_platform(global).await?;
+    let tokens = platform.tokens().await.context("cannot read the tokens")?;
+    let at = |us: i64| {
+        jiff::Timestamp::from_microsecond(us)
+            .map(|t| t.to_string())
+            .unwrap_or_default()
+    };
+    let mut out = csv::Writer::from_writer(std::io::stdout());
+    out.write_record(["name", "grant", "created_by", "created_at", "revoked_at"])?;
+    for token in &tokens {
+        out.write_record([
+            token.name.as_str(),
+            &grant_text(&token.grant),
+            &token.created_by,
+            &at(token.created_us),
+            &token.revoked_us.map(at).unwrap_or_default(),
+        ])?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Revokes a token.
+pub async fn revoke_token(global: &Global, name: &str, actor: &str) -> anyhow::Result<()> {
+    let platform = open_platform(global).await?;
+    platform
+        .revoke_token(name, actor)
+        .await
+        .with_context(|| format!("token {name} was not revoked"))?;
+    println!("token {name} revoked");
     Ok(())
 }

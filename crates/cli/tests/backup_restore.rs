@@ -18,15 +18,16 @@ const SEEDED: usize = 60;
 const SETTLED: usize = 30;
 
 /// Sends the registration's values back as a new version; the new version, if acknowledged.
-fn rewrite(agent: &ureq::Agent, base: &str, id: &str, version: i64) -> Option<i64> {
+fn rewrite(agent: &ureq::Agent, base: &str, bearer: &str, id: &str, version: i64) -> Option<i64> {
     let url = format!("{base}{REGISTRATIONS}/{id}");
-    let current = send(agent, "GET", &url, &[], Vec::new()).ok()?;
+    let auth = [("authorization", bearer)];
+    let current = send(agent, "GET", &url, &auth, Vec::new()).ok()?;
     let body = serde_json::to_vec(&current.json()["values"]).expect("json");
     let tag = format!("\"{version}\"");
     let headers = [
         ("content-type", "application/json"),
         ("if-match", tag.as_str()),
-        ("x-kvalreg-user", "backup.test"),
+        auth[0],
     ];
     let reply = send(agent, "PUT", &url, &headers, body).ok()?;
     (reply.status == 200).then(|| reply.json()["version"].as_i64().expect("version"))
@@ -37,7 +38,7 @@ fn ids(server: &Server) -> Vec<String> {
         &agent(),
         "GET",
         &format!("{}{REGISTRATIONS}?limit=500", server.base),
-        &[],
+        &[("authorization", server.bearer.as_str())],
         Vec::new(),
     )
     .expect("list");
@@ -58,8 +59,8 @@ fn backup_and_restore(source: &Place, target: &Place, backup_name: &str) {
     let client = agent();
     let mut settled = BTreeMap::new();
     for id in &ids[..SETTLED] {
-        let two = rewrite(&client, &server.base, id, 1).expect("version 2");
-        let three = rewrite(&client, &server.base, id, two).expect("version 3");
+        let two = rewrite(&client, &server.base, &server.bearer, id, 1).expect("version 2");
+        let three = rewrite(&client, &server.base, &server.bearer, id, two).expect("version 3");
         assert_eq!(three, 3);
         settled.insert(id.clone(), three);
     }
@@ -72,13 +73,14 @@ fn backup_and_restore(source: &Place, target: &Place, backup_name: &str) {
     let stop = Arc::new(AtomicBool::new(false));
     let writer = {
         let (acknowledged, stop, base) = (Arc::clone(&acknowledged), Arc::clone(&stop), server.base.clone());
+        let bearer = server.bearer.clone();
         let busy = busy.clone();
         std::thread::spawn(move || {
             let client = agent();
             while !stop.load(Ordering::SeqCst) {
                 for id in &busy {
                     let version = acknowledged.lock().expect("lock")[id];
-                    if let Some(next) = rewrite(&client, &base, id, version) {
+                    if let Some(next) = rewrite(&client, &base, &bearer, id, version) {
                         acknowledged.lock().expect("lock").insert(id.clone(), next);
                     }
                 }

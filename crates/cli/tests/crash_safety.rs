@@ -45,6 +45,7 @@ type Acknowledged = Arc<Mutex<BTreeMap<String, i64>>>;
 /// document until the server stops answering.
 fn client(
     base: String,
+    bearer: String,
     documents: Arc<Vec<Map<String, Json>>>,
     start: usize,
     acknowledged: Acknowledged,
@@ -52,7 +53,7 @@ fn client(
     stop: Arc<AtomicBool>,
 ) {
     let agent = agent();
-    let user = [("x-kvalreg-user", "crash.test"), ("content-type", "application/json")];
+    let user = [("authorization", bearer.as_str()), ("content-type", "application/json")];
     let mut next = start;
     while !stop.load(Ordering::SeqCst) {
         let doc = &documents[next % documents.len()];
@@ -162,6 +163,7 @@ fn crash_trials(place: Place, name: &str) {
         let stop = Arc::new(AtomicBool::new(false));
         let clients: Vec<_> = (0..CLIENTS)
             .map(|n| {
+                let bearer = server.bearer.clone();
                 let (base, documents, acknowledged, refused, stop) = (
                     server.base.clone(),
                     Arc::clone(&documents),
@@ -170,7 +172,7 @@ fn crash_trials(place: Place, name: &str) {
                     Arc::clone(&stop),
                 );
                 let start = (trial as usize * 7 + n) % documents.len();
-                std::thread::spawn(move || client(base, documents, start, acknowledged, refused, stop))
+                std::thread::spawn(move || client(base, bearer, documents, start, acknowledged, refused, stop))
             })
             .collect();
         // A random moment between 0.4 and 2.4 s into the run.

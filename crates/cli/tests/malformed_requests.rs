@@ -426,8 +426,10 @@ fn generate(rng: &mut Rng, known: &Known) -> Request {
             let content_type = if rng.below(6) == 0 { "text/plain" } else { FORM };
             request.headers = vec![("content-type".into(), content_type.into())];
             if rng.below(6) != 0 {
-                let user = rng.pick(&["fuzz.user", "", "a b", "ø", "x;y=z"]);
-                request.headers.push(("cookie".into(), format!("kvalreg_user={user}")));
+                let session = rng.pick(&["0123abcd", "", "a b", "ø", "x;y=z"]);
+                request
+                    .headers
+                    .push(("cookie".into(), format!("kvalreg_session={session}")));
             }
         }
         14 => {
@@ -458,17 +460,20 @@ fn generate(rng: &mut Rng, known: &Known) -> Request {
             } else {
                 rng.pick(&[item.clone(), REGISTRATIONS.to_owned()]).clone()
             };
+            // Credentials that are not valid tokens (the client sends header values as
+            // visible ASCII only).
             let user = rng
                 .pick(&[
                     "".to_owned(),
                     " ".into(),
-                    "ø".repeat(300),
-                    "a\tb".into(),
-                    "robert'); drop".into(),
-                    "x".repeat(5000),
+                    "Bearer".into(),
+                    "Bearer kvr_0000".into(),
+                    "Basic a2FyaTpwdw==".into(),
+                    "Bearer robert'); drop".into(),
+                    format!("Bearer {}", "x".repeat(5000)),
                 ])
                 .clone();
-            request.headers.push(("x-kvalreg-user".into(), user));
+            request.headers.push(("authorization".into(), user));
             let lang = rng.pick(&["xx", "nb;q=abc", "*;q=2", "", "en-GB,nb;q=0.5,,,"]);
             request.headers.push(("accept-language".into(), (*lang).into()));
             request.headers.push(("if-match".into(), format!("\"{version}\"")));
@@ -563,7 +568,7 @@ fn run(place: Place) {
         &agent(),
         "GET",
         &format!("{}{REGISTRATIONS}?limit=50", server.base),
-        &[],
+        &[("authorization", server.bearer.as_str())],
         Vec::new(),
     )
     .expect("list");
@@ -585,14 +590,18 @@ fn run(place: Place) {
     let started = std::time::Instant::now();
     std::thread::scope(|scope| {
         for client in 0..CLIENTS {
-            let (known, tally, base) = (&known, &tally, server.base.clone());
+            let (known, tally, base, bearer) = (&known, &tally, server.base.clone(), server.bearer.as_str());
             scope.spawn(move || {
                 let agent = agent();
                 for index in (client..REQUESTS).step_by(CLIENTS as usize) {
                     let mut rng = Rng(SEED ^ index.wrapping_mul(0x2545_f491_4f6c_dd1d));
                     let request = generate(&mut rng, known);
-                    let headers: Vec<(&str, &str)> =
+                    let mut headers: Vec<(&str, &str)> =
                         request.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+                    // Most requests come from a signed-in system, so they reach the handlers.
+                    if !headers.iter().any(|(n, _)| *n == "authorization") && index % 8 != 0 {
+                        headers.push(("authorization", bearer));
+                    }
                     let url = format!("{base}{}", request.path);
                     let outcome = send(&agent, &request.method, &url, &headers, request.body);
                     let mut tally = tally.lock().expect("tally");

@@ -255,6 +255,20 @@ fn the_api_serves_the_cli_results_and_follows_another_process_within_a_second() 
         ],
     );
     let cli: Json = serde_json::from_str(&cli).expect("JSON");
+    // The quality lead's system reads the indicators with a unit lead's token.
+    let token = common::ok(
+        root,
+        &[
+            "--data-dir",
+            "data",
+            "token",
+            "add",
+            "dashboard",
+            "--grant",
+            "unit_lead:stroke:UNN-TRO",
+        ],
+    );
+    let bearer = format!("Bearer {}", token.trim());
 
     let mut child = common::kvalreg(root)
         .args(["--data-dir", "data", "serve", "--listen", "127.0.0.1:0"])
@@ -286,7 +300,10 @@ fn the_api_serves_the_cli_results_and_follows_another_process_within_a_second() 
         .to_string();
     let endpoint = format!("{url}api/v1/registers/stroke/indicators?as_of={AS_OF}");
     let get = |url: &str| -> Json {
-        let mut response = ureq::get(url).call().expect("GET indicators");
+        let mut response = ureq::get(url)
+            .header("Authorization", &bearer)
+            .call()
+            .expect("GET indicators");
         assert_eq!(response.status(), 200);
         response.body_mut().read_json().expect("JSON body")
     };
@@ -321,6 +338,7 @@ fn the_api_serves_the_cli_results_and_follows_another_process_within_a_second() 
     let mut refused = ureq::get(&format!(
         "{url}api/v1/registers/stroke/indicators?period=week&as_of=2026-02-30"
     ))
+    .header("Authorization", &bearer)
     .config()
     .http_status_as_error(false)
     .build()

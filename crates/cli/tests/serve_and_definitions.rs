@@ -55,7 +55,33 @@ fn serve_demo_serves_the_start_page_and_the_api() {
         "{url}"
     );
 
-    let mut page = ureq::get(&url).call().expect("GET /");
+    // Nothing but the sign-in page without signing in; a demo user signs in with the demo
+    // password alone.
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let start = agent.get(&url).call().expect("GET /");
+    assert_eq!(start.status(), 303);
+    assert_eq!(
+        start.headers().get("location").and_then(|v| v.to_str().ok()),
+        Some("/signin?back=/")
+    );
+    let signed_in = agent
+        .post(&format!("{url}signin"))
+        .content_type("application/x-www-form-urlencoded")
+        .send(format!("user=admin&password={}", kvalreg_app::DEMO_PASSWORD))
+        .expect("POST /signin");
+    assert_eq!(signed_in.status(), 303);
+    let cookie = signed_in
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|c| c.split(';').next())
+        .expect("a session cookie")
+        .to_owned();
+    let mut page = agent.get(&url).header("Cookie", &cookie).call().expect("GET /");
     assert_eq!(page.status(), 200);
     let content_type = page
         .headers()
@@ -64,9 +90,28 @@ fn serve_demo_serves_the_start_page_and_the_api() {
         .unwrap_or_default()
         .to_string();
     assert!(content_type.starts_with("text/html"), "{content_type}");
-    assert!(!page.body_mut().read_to_string().expect("page body").is_empty());
+    assert!(
+        page.body_mut()
+            .read_to_string()
+            .expect("page body")
+            .contains("Stroke register")
+    );
 
-    let mut api = ureq::get(&format!("{url}api/v1/registers/stroke/registrations?limit=5"))
+    let token = common::ok(
+        dir.path(),
+        &[
+            "--data-dir",
+            "demo",
+            "token",
+            "add",
+            "demo-script",
+            "--grant",
+            "register_admin:stroke",
+        ],
+    );
+    let mut api = agent
+        .get(&format!("{url}api/v1/registers/stroke/registrations?limit=5"))
+        .header("Authorization", &format!("Bearer {}", token.trim()))
         .call()
         .expect("GET registrations");
     assert_eq!(api.status(), 200);

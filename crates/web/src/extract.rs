@@ -1,6 +1,5 @@
 //! Request extractors whose refusals are problem details naming the field at fault, in place
-//! of axum's plain-text rejections: JSON object bodies, path parts, query pairs, `If-Match`
-//! and the acting user.
+//! of axum's plain-text rejections: JSON object bodies, path parts, query pairs and `If-Match`.
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
@@ -238,41 +237,6 @@ fn if_match_unreadable(lang: Lang) -> Problem {
             "If-Match must be one version, e.g. \"3\"",
         ),
     )
-}
-
-/// The header naming the acting user until sign-in exists.
-pub const USER_HEADER: &str = "x-kvalreg-user";
-
-/// The longest user name accepted in the user header.
-const USER_MAX_CHARS: usize = 200;
-
-/// Who is acting: the `X-Kvalreg-User` header, or "anonymous".
-#[derive(Debug, Clone)]
-pub struct Actor(pub String);
-
-impl<S: Send + Sync> FromRequestParts<S> for Actor {
-    type Rejection = Problem;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let lang = lang::of_headers(&parts.headers);
-        let Some(value) = parts.headers.get(USER_HEADER) else {
-            return Ok(Actor("anonymous".to_owned()));
-        };
-        match value.to_str().map(str::trim) {
-            Ok("") => Ok(Actor("anonymous".to_owned())),
-            Ok(name) if name.chars().count() <= USER_MAX_CHARS => Ok(Actor(name.to_owned())),
-            _ => Err(Problem::field(
-                Kind::BadRequest,
-                lang,
-                "X-Kvalreg-User",
-                "user_name",
-                &Text::new(
-                    format!("Brukernavnet må være synlige ASCII-tegn, høyst {USER_MAX_CHARS}"),
-                    format!("The user name must be visible ASCII characters, at most {USER_MAX_CHARS}"),
-                ),
-            )),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use kvalreg_app::Platform;
 
+mod access;
 mod api;
 mod body;
 mod extract;
@@ -19,13 +20,32 @@ mod page;
 mod problem;
 mod ui;
 
+pub use access::{CSRF_FIELD, CSRF_HEADER, Rule, SESSION_COOKIE, route_table};
 pub use indicators::{router_with_indicators, serve_with_indicators};
 
-/// How the web edge presents itself.
-#[derive(Debug, Clone, Copy, Default)]
+/// How the web edge presents itself and guards sessions.
+#[derive(Debug, Clone, Copy)]
 pub struct WebOptions {
     /// The data is synthetic: every page says so.
     pub demo: bool,
+    /// A session unused for this long is signed out.
+    pub session_idle: jiff::SignedDuration,
+    /// Users must enrol a second factor (TOTP) before anything but their account page.
+    pub second_factor_required: bool,
+    /// Session cookies carry `Secure` (only sent over HTTPS; browsers also send them to
+    /// http://localhost). Off only for plain-HTTP test set-ups on other hosts.
+    pub secure_cookies: bool,
+}
+
+impl Default for WebOptions {
+    fn default() -> Self {
+        WebOptions {
+            demo: false,
+            session_idle: jiff::SignedDuration::from_mins(30),
+            second_factor_required: true,
+            secure_cookies: true,
+        }
+    }
 }
 
 /// What every handler shares.
@@ -38,10 +58,7 @@ struct AppState {
 /// The whole application: API, pages, static files and the health check.
 pub fn router(platform: Arc<Platform>, options: WebOptions) -> Router {
     let state = AppState { platform, options };
-    Router::new()
-        .nest("/api/v1", api::router())
-        .merge(page::router())
-        .merge(ui::router())
+    access::router(state.clone())
         .fallback(page::not_found)
         .method_not_allowed_fallback(page::method_not_allowed)
         .layer(axum::middleware::from_fn(body::buffer))

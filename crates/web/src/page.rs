@@ -1,27 +1,28 @@
 //! The server-rendered pages (for now the start page), the health check, the static files
 //! and the answers for unknown addresses and methods.
 
-use axum::Router;
 use axum::extract::{OriginalUri, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
-use axum::http::{StatusCode, Uri};
+use axum::http::{Method, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use kvalreg_app::access::Principal;
 use kvalreg_core::definition::Register;
 use kvalreg_core::messages::{Lang, Text};
-use kvalreg_store::{Filter, Scope, Status};
+use kvalreg_store::{Filter, Status};
 
 use crate::AppState;
+use crate::access::{Route, Rule, Signed, route};
 use crate::extract::ApiPath;
 use crate::html::escape;
 use crate::lang::Language;
 use crate::problem::{Kind, Problem};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(start_page))
-        .route("/healthz", get(healthz))
-        .route("/static/{file}", get(static_file))
+pub fn routes() -> Vec<Route> {
+    vec![
+        route(Method::GET, "/", Rule::SignedIn, start_page),
+        route(Method::GET, "/healthz", Rule::Public, healthz),
+        route(Method::GET, "/static/{file}", Rule::Public, static_file),
+    ]
 }
 
 /// Files served under /static, embedded in the binary.
@@ -51,8 +52,8 @@ struct RegisterCounts<'a> {
     locked: u64,
 }
 
-async fn start_page(State(state): State<AppState>, Language(lang): Language) -> Response {
-    match start_page_html(&state, lang).await {
+async fn start_page(State(state): State<AppState>, Signed(principal): Signed, Language(lang): Language) -> Response {
+    match start_page_html(&state, &principal, lang).await {
         Ok(html) => Html(html).into_response(),
         Err(err) => {
             tracing::error!("start page failed: {err}");
@@ -66,7 +67,12 @@ async fn start_page(State(state): State<AppState>, Language(lang): Language) -> 
     }
 }
 
-async fn start_page_html(state: &AppState, lang: Lang) -> Result<String, kvalreg_store::StoreError> {
+/// The start page: per register, the registrations the principal may see, by status.
+async fn start_page_html(
+    state: &AppState,
+    principal: &Principal,
+    lang: Lang,
+) -> Result<String, kvalreg_store::StoreError> {
     let store = &state.platform.store;
     let mut counts = Vec::new();
     for register in state.platform.registers() {
@@ -76,7 +82,8 @@ async fn start_page_html(state: &AppState, lang: Lang) -> Result<String, kvalreg
                 status: Some(status),
                 ..Filter::default()
             };
-            async move { store.count(&Scope::AllHospitals, &filter).await }
+            let scope = principal.scope(&register.id);
+            async move { store.count(&scope, &filter).await }
         };
         counts.push(RegisterCounts {
             register,

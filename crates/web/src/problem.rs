@@ -11,6 +11,8 @@ use serde_json::{Map, Value as Json, json};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     BadRequest,
+    Unauthorized,
+    Forbidden,
     Validation,
     NotFound,
     UnknownRegister,
@@ -28,6 +30,8 @@ impl Kind {
     pub fn status(self) -> StatusCode {
         match self {
             Kind::BadRequest => StatusCode::BAD_REQUEST,
+            Kind::Unauthorized => StatusCode::UNAUTHORIZED,
+            Kind::Forbidden => StatusCode::FORBIDDEN,
             Kind::Validation => StatusCode::UNPROCESSABLE_ENTITY,
             Kind::NotFound | Kind::UnknownRegister => StatusCode::NOT_FOUND,
             Kind::VersionConflict | Kind::Locked | Kind::BadTransition => StatusCode::CONFLICT,
@@ -43,6 +47,8 @@ impl Kind {
     pub fn slug(self) -> &'static str {
         match self {
             Kind::BadRequest => "bad-request",
+            Kind::Unauthorized => "unauthorized",
+            Kind::Forbidden => "forbidden",
             Kind::Validation => "validation",
             Kind::NotFound => "not-found",
             Kind::UnknownRegister => "unknown-register",
@@ -60,6 +66,8 @@ impl Kind {
     fn title(self) -> Text {
         match self {
             Kind::BadRequest => Text::new("Forespørselen kan ikke leses", "The request cannot be read"),
+            Kind::Unauthorized => Text::new("Ikke innlogget", "Not signed in"),
+            Kind::Forbidden => Text::new("Ingen tilgang", "Access denied"),
             Kind::Validation => Text::new("Opplysningene ble avvist", "The data was refused"),
             Kind::NotFound => Text::new("Finnes ikke", "Not found"),
             Kind::UnknownRegister => Text::new("Ukjent register", "Unknown register"),

@@ -94,6 +94,8 @@ pub struct Place {
     pub root: PathBuf,
     pub data_dir: String,
     pub postgres: Option<FreshPostgres>,
+    /// The `Authorization` value of the register admin token the clients use.
+    bearer: std::sync::OnceLock<String>,
 }
 
 impl Place {
@@ -102,6 +104,7 @@ impl Place {
             root: root.to_owned(),
             data_dir: data_dir.to_owned(),
             postgres: None,
+            bearer: std::sync::OnceLock::new(),
         }
     }
 
@@ -110,6 +113,7 @@ impl Place {
             root: root.to_owned(),
             data_dir: data_dir.to_owned(),
             postgres: Some(FreshPostgres::new(prefix)),
+            bearer: std::sync::OnceLock::new(),
         }
     }
 
@@ -154,6 +158,15 @@ impl Place {
         lines.len()
     }
 
+    /// `Bearer <token>` of a register admin token for the stroke register, added through
+    /// `kvalreg token add` the first time it is asked for.
+    pub fn bearer(&self) -> &str {
+        self.bearer.get_or_init(|| {
+            let token = self.ok(&["token", "add", "test-client", "--grant", "register_admin:stroke"]);
+            format!("Bearer {}", token.trim())
+        })
+    }
+
     pub fn serve(&self) -> Server {
         Server::start(self)
     }
@@ -163,12 +176,15 @@ impl Place {
 pub struct Server {
     child: Child,
     pub base: String,
+    /// The `Authorization` value every client request carries.
+    pub bearer: String,
     /// Everything the server wrote to stderr so far.
     pub log: Arc<Mutex<String>>,
 }
 
 impl Server {
     fn start(place: &Place) -> Server {
+        let bearer = place.bearer().to_owned();
         let mut args = place.args();
         args.extend(["serve", "--listen", "127.0.0.1:0"].map(str::to_owned));
         let mut child = common::kvalreg(&place.root)
@@ -212,7 +228,12 @@ impl Server {
             panic!("the server did not start:\n{}", log.lock().expect("log"));
         };
         let base = base.trim_end_matches('/').to_owned();
-        Server { child, base, log }
+        Server {
+            child,
+            base,
+            bearer,
+            log,
+        }
     }
 
     /// Whether the process still runs.

@@ -5,10 +5,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kvalreg_core::messages::{Lang, Text};
-use kvalreg_store::Hospital;
+use kvalreg_store::{AuditEntry, Hospital};
 use serde_json::{Map, Value as Json, json};
 
 use crate::AppState;
+use crate::access::Signed;
 use crate::extract::{ApiPath, JsonObject};
 use crate::failure;
 use crate::lang::Language;
@@ -31,6 +32,7 @@ pub async fn list(State(state): State<AppState>, Language(lang): Language) -> Re
 pub async fn upsert(
     State(state): State<AppState>,
     Language(lang): Language,
+    Signed(principal): Signed,
     ApiPath(code): ApiPath<String>,
     JsonObject(body): JsonObject,
 ) -> Result<Response, Problem> {
@@ -46,6 +48,9 @@ pub async fn upsert(
         .upsert_hospitals(std::slice::from_ref(&hospital))
         .await
         .map_err(|e| failure::internal(&e, lang))?;
+    let mut entry = AuditEntry::new(&principal.name, "hospital.upsert");
+    entry.hospital = Some(hospital.code.clone());
+    store.audit(entry).await.map_err(|e| failure::internal(&e, lang))?;
     let status = if known { StatusCode::OK } else { StatusCode::CREATED };
     Ok((status, axum::Json(hospital)).into_response())
 }

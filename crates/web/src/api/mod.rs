@@ -1,15 +1,15 @@
 //! The JSON API under /api/v1: the index, its OpenAPI document, the registers and their
 //! codebooks, and the routes of registrations and hospitals (each in its own module).
 
-use axum::Router;
 use axum::extract::State;
+use axum::http::Method;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
 use kvalreg_core::definition::Register;
 use serde_json::{Value as Json, json};
 
 use crate::AppState;
+use crate::access::{Route, Rule, route};
 use crate::extract::ApiPath;
 use crate::failure;
 use crate::lang::Language;
@@ -23,40 +23,86 @@ mod worklist;
 
 pub use worklist::today;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(index))
-        .route("/openapi.json", get(openapi))
-        .route("/registers", get(registers))
-        .route("/registers/{register}/codebook.csv", get(codebook))
-        .route(
-            "/registers/{register}/registrations",
-            get(registrations::list).post(registrations::create),
-        )
-        .route(
-            "/registers/{register}/registrations/{id}",
-            get(registrations::read).put(registrations::update),
-        )
-        .route(
-            "/registers/{register}/registrations/{id}/complete",
-            post(registrations::complete),
-        )
-        .route(
-            "/registers/{register}/registrations/{id}/reopen",
-            post(registrations::reopen),
-        )
-        .route(
-            "/registers/{register}/registrations/{id}/lock",
-            post(registrations::lock),
-        )
-        .route("/registers/{register}/worklist", get(worklist::read))
-        .route("/registers/{register}/indicators", get(indicators::read))
-        .route(
-            "/registers/{register}/registrations/{id}/history",
-            get(registrations::history),
-        )
-        .route("/hospitals", get(hospitals::list))
-        .route("/hospitals/{code}", put(hospitals::upsert))
+pub fn routes() -> Vec<Route> {
+    use Method as M;
+    vec![
+        route(M::GET, "/api/v1", Rule::Public, index),
+        route(M::GET, "/api/v1/openapi.json", Rule::Public, openapi),
+        route(M::GET, "/api/v1/registers", Rule::SignedIn, registers),
+        route(
+            M::GET,
+            "/api/v1/registers/{register}/codebook.csv",
+            Rule::SignedIn,
+            codebook,
+        ),
+        route(
+            M::GET,
+            "/api/v1/registers/{register}/registrations",
+            Rule::Records,
+            registrations::list,
+        ),
+        route(
+            M::POST,
+            "/api/v1/registers/{register}/registrations",
+            Rule::Records,
+            registrations::create,
+        ),
+        route(
+            M::GET,
+            "/api/v1/registers/{register}/registrations/{id}",
+            Rule::Records,
+            registrations::read,
+        ),
+        route(
+            M::PUT,
+            "/api/v1/registers/{register}/registrations/{id}",
+            Rule::Records,
+            registrations::update,
+        ),
+        route(
+            M::GET,
+            "/api/v1/registers/{register}/registrations/{id}/history",
+            Rule::Records,
+            registrations::history,
+        ),
+        route(
+            M::POST,
+            "/api/v1/registers/{register}/registrations/{id}/complete",
+            Rule::ManageRecords,
+            registrations::complete,
+        ),
+        route(
+            M::POST,
+            "/api/v1/registers/{register}/registrations/{id}/reopen",
+            Rule::ManageRecords,
+            registrations::reopen,
+        ),
+        route(
+            M::POST,
+            "/api/v1/registers/{register}/registrations/{id}/lock",
+            Rule::ManageRecords,
+            registrations::lock,
+        ),
+        route(
+            M::GET,
+            "/api/v1/registers/{register}/worklist",
+            Rule::Records,
+            worklist::read,
+        ),
+        route(
+            M::GET,
+            "/api/v1/registers/{register}/indicators",
+            Rule::NationalReports,
+            indicators::read,
+        ),
+        route(M::GET, "/api/v1/hospitals", Rule::SignedIn, hospitals::list),
+        route(
+            M::PUT,
+            "/api/v1/hospitals/{code}",
+            Rule::RegisterAdmin,
+            hospitals::upsert,
+        ),
+    ]
 }
 
 fn register_json(register: &Register) -> Json {

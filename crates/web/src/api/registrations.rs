@@ -7,25 +7,23 @@ use axum::http::header::{ETAG, LOCATION};
 use axum::response::{IntoResponse, Response};
 use kvalreg_app::{RegistrationView, Saved, status_name};
 use kvalreg_core::messages::{Lang, Text};
-use kvalreg_store::{Scope, Status, Version};
+use kvalreg_store::{Status, Version};
 use serde_json::{Map, Value as Json, json};
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::extract::{Actor, ApiPath, IfMatch, JsonObject, QueryPairs};
+use crate::access::Signed;
+use crate::extract::{ApiPath, IfMatch, JsonObject, QueryPairs};
 use crate::failure::{self, finding_json, stored_warning_json};
 use crate::lang::Language;
 use crate::problem::{Kind, Problem};
 
 use super::list_query;
 
-/// Until sign-in exists every request sees every hospital.
-const SCOPE: Scope = Scope::AllHospitals;
-
 pub async fn create(
     State(state): State<AppState>,
     Language(lang): Language,
-    Actor(actor): Actor,
+    Signed(principal): Signed,
     ApiPath(register): ApiPath<String>,
     JsonObject(mut doc): JsonObject,
 ) -> Result<Response, Problem> {
@@ -36,10 +34,15 @@ pub async fn create(
         .id
         .clone();
     let status = initial_status(doc.remove("status"), lang)?;
+    // Registering as complete or locked needs the unit lead's (or register admin's) scope.
+    let scope = match status {
+        Status::Draft => principal.scope(&register),
+        Status::Complete | Status::Locked => principal.manage_scope(&register),
+    };
     let confirm_new_event = confirmation(doc.remove("confirm_new_event"), lang)?;
     let saved = state
         .platform
-        .create_checked(&register, doc, status, &actor, confirm_new_event)
+        .create_checked(&scope, &register, doc, status, &principal.name, confirm_new_event)
         .await
         .map_err(|e| failure::problem(e, lang))?;
     let location = format!("/api/v1/registers/{register}/registrations/{}", saved.registration.id);
@@ -53,13 +56,13 @@ pub async fn create(
 pub async fn read(
     State(state): State<AppState>,
     Language(lang): Language,
-    Actor(actor): Actor,
+    Signed(principal): Signed,
     ApiPath((register, id)): ApiPath<(String, String)>,
 ) -> Result<Response, Problem> {
     let id = registration_id(&id, lang)?;
     let view = state
         .platform
-        .read(&SCOPE, &register, id, &actor, "api_read")
+        .read(&principal.scope(&register), &register, id, &principal.name, "api_read")
         .await
         .map_err(|e| failure::problem(e, lang))?;
     let body = view_json(&view, lang)?;
@@ -69,7 +72,7 @@ pub async fn read(
 pub async fn update(
     State(state): State<AppState>,
     Language(lang): Language,
-    Actor(actor): Actor,
+    Signed(principal): Signed,
     ApiPath((register, id)): ApiPath<(String, String)>,
     IfMatch(version): IfMatch,
     JsonObject(doc): JsonObject,
@@ -89,7 +92,14 @@ pub async fn update(
     }
     let saved = state
         .platform
-        .update(&SCOPE, &register, id, version, doc, &actor)
+        .update(
+            &principal.scope(&register),
+            &register,
+            id,
+            version,
+            doc,
+            &principal.name,
+        )
         .await
         .map_err(|e| failure::problem(e, lang))?;
     saved_response(&saved, StatusCode::OK, lang)
@@ -98,14 +108,20 @@ pub async fn update(
 pub async fn complete(
     State(state): State<AppState>,
     Language(lang): Language,
-    Actor(actor): Actor,
+    Signed(principal): Signed,
     ApiPath((register, id)): ApiPath<(String, String)>,
     IfMatch(version): IfMatch,
 ) -> Result<Response, Problem> {
     let id = registration_id(&id, lang)?;
     let saved = state
         .platform
-        .complete(&SCOPE, &register, id, version, &actor)
+        .complete(
+            &principal.manage_scope(&register),
+            &register,
+            id,
+            version,
+            &principal.name,
+        )
         .await
         .map_err(|e| failure::problem(e, lang))?;
     saved_response(&saved, StatusCode::OK, lang)
@@ -114,14 +130,20 @@ pub async fn complete(
 pub async fn lock(
     State(state): State<AppState>,
     Language(lang): Language,
-    Actor(actor): Actor,
+    Signed(principal): Signed,
     ApiPath((register, id)): ApiPath<(String, String)>,
     IfMatch(version): IfMatch,
 ) -> Result<Response, Problem> {
     let id = registration_id(&id, lang)?;
     let saved = state
         .platform
-        .lock(&SCOPE, &register, id, version, &actor)
+        .lock(
+            &principal.manage_scope(&register),
+            &register,
+            id,
+            version,
+            &principal.name,
+        )
         .await
         .map_err(|e| failure::problem(e, lang))?;
     saved_response(&saved, StatusCode::OK, lang)
@@ -130,7 +152,7 @@ pub async fn lock(
 pub async fn reopen(
     State(state): State<AppState>,
     Language(lang): Language,
-    Actor(actor): Actor,
+    Signed(principal): Signed,
     ApiPath((register, id)): ApiPath<(String, String)>,
     IfMatch(version): IfMatch,
     JsonObject(mut body): JsonObject,
@@ -154,7 +176,14 @@ pub async fn reopen(
     }
     let saved = state
         .platform
-        .reopen(&SCOPE, &register, id, version, &reason, &actor)
+        .reopen(
+            &principal.manage_scope(&register),
+            &register,
+            id,
+            version,
+            &reason,
+            &principal.name,
+        )
         .await
         .map_err(|e| failure::problem(e, lang))?;
     saved_response(&saved, StatusCode::OK, lang)
@@ -163,7 +192,7 @@ pub async fn reopen(
 pub async fn list(
     State(state): State<AppState>,
     Language(lang): Language,
-    Actor(actor): Actor,
+    Signed(principal): Signed,
     ApiPath(register): ApiPath<String>,
     QueryPairs(pairs): QueryPairs,
 ) -> Result<Response, Problem> {
@@ -173,10 +202,11 @@ pub async fn list(
         .map_err(|e| failure::problem(e, lang))?
         .id
         .clone();
+    let scope = principal.scope(&register);
     let filter = list_query::read(register, &pairs, lang)?;
     let page = state
         .platform
-        .list_audited(&SCOPE, &filter, &actor, "api_list")
+        .list_audited(&scope, &filter, &principal.name, "api_list")
         .await
         .map_err(|e| failure::problem(e, lang))?;
     let next = if page.more {
@@ -195,12 +225,13 @@ pub async fn list(
 pub async fn history(
     State(state): State<AppState>,
     Language(lang): Language,
+    Signed(principal): Signed,
     ApiPath((register, id)): ApiPath<(String, String)>,
 ) -> Result<Response, Problem> {
     let id = registration_id(&id, lang)?;
     let versions = state
         .platform
-        .history(&SCOPE, &register, id)
+        .history(&principal.scope(&register), &register, id)
         .await
         .map_err(|e| failure::problem(e, lang))?;
     let versions: Vec<Json> = versions.iter().map(|v| version_json(v, lang)).collect();

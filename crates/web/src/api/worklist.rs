@@ -8,17 +8,14 @@ use jiff::civil::Date;
 use kvalreg_core::messages::{Lang, Text};
 use kvalreg_core::time::{oslo_date, parse_date};
 use kvalreg_core::value::Moment;
-use kvalreg_store::Scope;
 use serde_json::json;
 
 use crate::AppState;
+use crate::access::Signed;
 use crate::extract::{ApiPath, QueryPairs};
 use crate::failure;
 use crate::lang::Language;
 use crate::problem::{Kind, Problem};
-
-/// Until sign-in exists every request sees every hospital.
-const SCOPE: Scope = Scope::AllHospitals;
 
 /// Today's date in Europe/Oslo: the day worklists are computed for.
 pub fn today() -> Date {
@@ -28,6 +25,7 @@ pub fn today() -> Date {
 pub async fn read(
     State(state): State<AppState>,
     Language(lang): Language,
+    Signed(principal): Signed,
     ApiPath(register): ApiPath<String>,
     QueryPairs(pairs): QueryPairs,
 ) -> Result<Response, Problem> {
@@ -63,7 +61,7 @@ pub async fn read(
     };
     let list = state
         .platform
-        .worklist(&SCOPE, &register, &hospital, day)
+        .worklist(&principal.scope(&register), &register, &hospital, day)
         .await
         .map_err(|e| failure::problem(e, lang))?;
     Ok(axum::Json(json!({

@@ -259,8 +259,9 @@ async fn form_page(
         ));
     }
     main.push_str(&format!(
-        "<form method=\"post\" action=\"{}\" id=\"registration-form\" novalidate>\n",
-        escape(&action)
+        "<form method=\"post\" action=\"{}\" id=\"registration-form\" novalidate>{}\n",
+        escape(&action),
+        visitor.csrf_input()
     ));
     if let Some(view) = parts.current {
         main.push_str(&format!(
@@ -276,13 +277,19 @@ async fn form_page(
         main.push_str(&checkbox("confirm_warnings", t(lang, "form-confirm-warnings")));
     }
     if editable {
+        let complete = if visitor.manages(hospital) {
+            format!(
+                "<button type=\"submit\" name=\"action\" value=\"complete\" id=\"complete\">{}</button>\n",
+                escape(t(lang, "form-complete"))
+            )
+        } else {
+            String::new()
+        };
         main.push_str(&format!(
             "<div class=\"actions\">\n<button type=\"submit\" name=\"action\" value=\"refresh\" class=\"secondary\">{}</button>\n\
-             <button type=\"submit\" name=\"action\" value=\"save\" id=\"save\">{}</button>\n\
-             <button type=\"submit\" name=\"action\" value=\"complete\" id=\"complete\">{}</button>\n</div>\n",
+             <button type=\"submit\" name=\"action\" value=\"save\" id=\"save\">{}</button>\n{complete}</div>\n",
             escape(t(lang, "form-refresh")),
             escape(t(lang, "form-save")),
-            escape(t(lang, "form-complete")),
         ));
     }
     main.push_str("</form>\n");
@@ -310,17 +317,19 @@ fn workflow_forms(visitor: &Visitor, register: &Register, hospital: &str, view: 
     let lang = visitor.lang;
     let base = format!("/h/{}/r/{}", escape(hospital), view.id);
     let mut out = String::new();
-    if view.status == Status::Complete {
+    let csrf = visitor.csrf_input();
+    let manages = visitor.manages(hospital);
+    if manages && view.status == Status::Complete {
         out.push_str(&format!(
-            "<form method=\"post\" action=\"{base}/lock\"><input type=\"hidden\" name=\"version\" value=\"{v}\">\n\
+            "<form method=\"post\" action=\"{base}/lock\">{csrf}<input type=\"hidden\" name=\"version\" value=\"{v}\">\n\
              <button type=\"submit\" id=\"lock\">{}</button></form>\n",
             escape(t(lang, "form-lock")),
             v = view.version,
         ));
     }
-    if view.status != Status::Draft {
+    if manages && view.status != Status::Draft {
         out.push_str(&format!(
-            "<form method=\"post\" action=\"{base}/reopen\" class=\"reopen\"><input type=\"hidden\" name=\"version\" value=\"{v}\">\n\
+            "<form method=\"post\" action=\"{base}/reopen\" class=\"reopen\">{csrf}<input type=\"hidden\" name=\"version\" value=\"{v}\">\n\
              <div class=\"field\"><label for=\"reason\">{label}</label>\n<textarea id=\"reason\" name=\"reason\" rows=\"2\"></textarea></div>\n\
              <button type=\"submit\" id=\"reopen\">{button}</button></form>\n",
             label = escape(t(lang, "form-reopen-reason")),
@@ -356,11 +365,18 @@ fn workflow_forms(visitor: &Visitor, register: &Register, hospital: &str, view: 
     out
 }
 
-/// The register and the signed-in check every form handler starts with.
+/// Completing needs a unit lead or register admin (domain.md 2); a registrar's form has no
+/// complete button, and a posted `action=complete` from one is refused.
+fn completion_refused(visitor: &Visitor, hospital: &str, action: &str) -> Option<Response> {
+    (action == "complete" && !visitor.manages(hospital)).then(|| {
+        let page = crate::ui::refusal_page(visitor.lang, t(visitor.lang, "complete-needs-unit-lead"));
+        (StatusCode::FORBIDDEN, Html(page)).into_response()
+    })
+}
+
+/// The register and the hospital check every form handler starts with (the route's guard
+/// has checked the visitor's grant for the hospital).
 async fn guard<'a>(state: &'a AppState, visitor: &Visitor, hospital: &str) -> Result<&'a Register, Response> {
-    if visitor.user.is_none() {
-        return Err(redirect("/signin"));
-    }
     match known_hospital(state, hospital).await {
         Ok(true) => {}
         Ok(false) => return Err(failure_page(state, visitor, &AppError::NotFound(Uuid::nil()))),
@@ -405,6 +421,9 @@ pub async fn create(
         Err(response) => return response,
     };
     let action = value(&pairs, "action").unwrap_or("save");
+    if let Some(refused) = completion_refused(&visitor, &hospital, action) {
+        return refused;
+    }
     let stage = if action == "complete" {
         Stage::Complete
     } else {
@@ -444,6 +463,7 @@ pub async fn create(
     let result = state
         .platform
         .create_checked(
+            &hospital_scope(&hospital),
             REGISTER,
             prepared.doc.clone(),
             status,
@@ -620,6 +640,9 @@ pub async fn save(
         return redirect(&format!("{base}?notice=stale"));
     }
     let action = value(&pairs, "action").unwrap_or("save");
+    if let Some(refused) = completion_refused(&visitor, &hospital, action) {
+        return refused;
+    }
     let completing = action == "complete" || view.status != Status::Draft;
     let stage = if completing { Stage::Complete } else { Stage::Draft };
     let mut prepared = match prepare(&state, register, &pairs, stage).await {

@@ -2,15 +2,15 @@
 //! JavaScript), per hospital under /h/{hospital}/..., in the language of the `kvalreg_lang`
 //! cookie (Norwegian bokmål by default), every UI string from the message catalogue.
 
-use axum::Router;
-use axum::http::HeaderMap;
-use axum::http::header::COOKIE;
-use axum::routing::{get, post};
+use axum::http::{HeaderMap, Method};
+use kvalreg_app::access::{Principal, Via};
 use kvalreg_core::messages::Lang;
+use kvalreg_store::Role;
 
-use crate::AppState;
+use crate::access::{CSRF_FIELD, PAGE_REGISTER, Route, Rule, cookie, route};
 use crate::html::escape;
 
+mod account;
 pub(crate) mod catalogue;
 mod edit;
 mod entry;
@@ -20,57 +20,94 @@ mod quality;
 
 use catalogue::t;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/signin", get(pages::signin_page).post(pages::signin))
-        .route("/lang/{code}", get(pages::switch_language))
-        .route("/h/{hospital}", get(pages::worklist))
-        .route("/h/{hospital}/new", get(edit::new_page).post(edit::create))
-        .route("/h/{hospital}/check", post(edit::check_field))
-        .route("/h/{hospital}/render", post(edit::render_body))
-        .route("/h/{hospital}/r/{id}", get(edit::edit_page).post(edit::save))
-        .route("/h/{hospital}/r/{id}/lock", post(edit::lock))
-        .route("/h/{hospital}/r/{id}/reopen", post(edit::reopen))
-        .route("/h/{hospital}/r/{id}/history", get(pages::history))
-        .merge(quality::router())
+pub fn routes() -> Vec<Route> {
+    use Method as M;
+    let mut all = vec![
+        route(M::GET, "/signin", Rule::Public, account::signin_page),
+        route(M::POST, "/signin", Rule::Public, account::signin),
+        route(M::POST, "/signout", Rule::Account, account::signout),
+        route(
+            M::POST,
+            "/signout/everywhere",
+            Rule::Account,
+            account::signout_everywhere,
+        ),
+        route(
+            M::GET,
+            "/account/second-factor",
+            Rule::Account,
+            account::second_factor_page,
+        ),
+        route(
+            M::POST,
+            "/account/second-factor",
+            Rule::Account,
+            account::confirm_second_factor,
+        ),
+        route(M::GET, "/lang/{code}", Rule::Public, pages::switch_language),
+        route(M::GET, "/h/{hospital}", Rule::Records, pages::worklist),
+        route(M::GET, "/h/{hospital}/new", Rule::Records, edit::new_page),
+        route(M::POST, "/h/{hospital}/new", Rule::Records, edit::create),
+        route(M::POST, "/h/{hospital}/check", Rule::Records, edit::check_field),
+        route(M::POST, "/h/{hospital}/render", Rule::Records, edit::render_body),
+        route(M::GET, "/h/{hospital}/r/{id}", Rule::Records, edit::edit_page),
+        route(M::POST, "/h/{hospital}/r/{id}", Rule::Records, edit::save),
+        route(M::POST, "/h/{hospital}/r/{id}/lock", Rule::ManageRecords, edit::lock),
+        route(
+            M::POST,
+            "/h/{hospital}/r/{id}/reopen",
+            Rule::ManageRecords,
+            edit::reopen,
+        ),
+        route(M::GET, "/h/{hospital}/r/{id}/history", Rule::Records, pages::history),
+    ];
+    all.extend(quality::routes());
+    all
 }
 
 const LANG_COOKIE: &str = "kvalreg_lang";
-const USER_COOKIE: &str = "kvalreg_user";
 
-/// One cookie's value from the request.
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value)
+/// The language of a page: the `kvalreg_lang` cookie (bokmål by default); for the API the
+/// `Accept-Language` header.
+pub fn page_lang(headers: &HeaderMap, api: bool) -> Lang {
+    if api {
+        return crate::lang::of_headers(headers);
+    }
+    match cookie(headers, LANG_COOKIE) {
+        Some("en") => Lang::En,
+        _ => Lang::Nb,
+    }
 }
 
-/// Who is asking, in which language: the sign-in placeholder until access control lands.
+/// Who is asking, in which language: the principal the guard identified, if any.
 pub struct Visitor {
     pub lang: Lang,
-    pub user: Option<String>,
+    pub principal: Option<Principal>,
 }
 
 impl Visitor {
-    fn of(headers: &HeaderMap) -> Visitor {
-        let lang = match cookie(headers, LANG_COOKIE) {
-            Some("en") => Lang::En,
-            _ => Lang::Nb,
-        };
-        let user = cookie(headers, USER_COOKIE)
-            .filter(|u| !u.is_empty())
-            .map(str::to_owned);
-        Visitor { lang, user }
-    }
-
     /// The name stored with each version this visitor writes.
     fn actor(&self) -> &str {
-        self.user.as_deref().unwrap_or("registrar")
+        self.principal.as_ref().map_or("anonymous", |p| p.name.as_str())
+    }
+
+    /// Whether this visitor may complete, lock and reopen registrations of `hospital`.
+    fn manages(&self, hospital: &str) -> bool {
+        self.principal.as_ref().is_some_and(|p| {
+            p.has(Role::UnitLead, Some(PAGE_REGISTER), Some(hospital))
+                || p.has(Role::RegisterAdmin, Some(PAGE_REGISTER), None)
+        })
+    }
+
+    /// The hidden field every form of a session posts back.
+    fn csrf_input(&self) -> String {
+        match self.principal.as_ref().and_then(Principal::csrf) {
+            Some(token) => format!(
+                "<input type=\"hidden\" name=\"{CSRF_FIELD}\" value=\"{}\">",
+                escape(token)
+            ),
+            None => String::new(),
+        }
     }
 }
 
@@ -78,8 +115,22 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Visitor {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut axum::http::request::Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Visitor::of(&parts.headers))
+        Ok(Visitor {
+            lang: page_lang(&parts.headers, false),
+            principal: parts.extensions.get::<Principal>().cloned(),
+        })
     }
+}
+
+/// The page the guard shows when it turns a browser away (no access, expired form).
+pub fn refusal_page(lang: Lang, message: &str) -> String {
+    let visitor = Visitor { lang, principal: None };
+    let main = format!(
+        "<h1>{}</h1>\n<p class=\"refusal\">{}</p>\n",
+        escape(t(lang, "refused-title")),
+        escape(message)
+    );
+    layout(&visitor, false, None, "/", t(lang, "refused-title"), &main)
 }
 
 fn lang_code(lang: Lang) -> &'static str {
@@ -118,26 +169,42 @@ fn layout(visitor: &Visitor, demo: bool, hospital: Option<&str>, here: &str, tit
             code = escape(code)
         ));
     }
-    nav.push_str(&format!(
-        "<a href=\"/signin\">{}</a> · ",
-        escape(t(lang, "nav-hospitals"))
-    ));
+    nav.push_str(&format!("<a href=\"/\">{}</a> · ", escape(t(lang, "nav-start"))));
     nav.push_str(&format!(
         "<a id=\"lang-switch\" href=\"/lang/{other}?back={back}\" lang=\"{other}\">{label}</a>",
         back = escape(&percent_path(here)),
         label = escape(t(lang, "switch-language")),
     ));
-    if let Some(user) = &visitor.user {
-        nav.push_str(&format!(
-            " · <span>{}</span>",
-            escape(&catalogue::t_with(lang, "signed-in-as", &[("user", user)]))
-        ));
+    let mut body_attributes = String::new();
+    match &visitor.principal {
+        Some(principal) => {
+            nav.push_str(&format!(
+                " · <span id=\"signed-in-as\">{}</span> · <form method=\"post\" action=\"/signout\" class=\"signout\">{}\
+                 <button type=\"submit\" id=\"signout\" class=\"link\">{}</button></form>",
+                escape(&catalogue::t_with(lang, "signed-in-as", &[("user", &principal.name)])),
+                visitor.csrf_input(),
+                escape(t(lang, "nav-signout")),
+            ));
+            if let Some(token) = principal.csrf() {
+                body_attributes = format!(" hx-headers='{{\"X-CSRF-Token\": \"{}\"}}'", escape(token));
+            }
+            if matches!(principal.via, Via::Session { enrolled: false, .. }) {
+                nav.push_str(&format!(
+                    " · <a href=\"/account/second-factor\">{}</a>",
+                    escape(t(lang, "nav-second-factor"))
+                ));
+            }
+        }
+        None => nav.push_str(&format!(
+            " · <a href=\"/signin\">{}</a>",
+            escape(t(lang, "signin-submit"))
+        )),
     }
     format!(
         "<!doctype html>\n<html lang=\"{code}\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>{title} – {app}</title>\n<link rel=\"stylesheet\" href=\"/static/style.css\">\n\
-         <script src=\"/static/htmx.min.js\" defer></script>\n</head>\n<body>\n{banner}\
+         <script src=\"/static/htmx.min.js\" defer></script>\n</head>\n<body{body_attributes}>\n{banner}\
          <header><p class=\"app-name\"><a href=\"/\">{app}</a></p><nav>{nav}</nav></header>\n<main>\n{main}</main>\n</body>\n</html>\n",
         code = lang_code(lang),
         title = escape(title),
@@ -146,7 +213,7 @@ fn layout(visitor: &Visitor, demo: bool, hospital: Option<&str>, here: &str, tit
 }
 
 /// A path for a query parameter: the few characters that would end it are percent-encoded.
-fn percent_path(path: &str) -> String {
+pub(crate) fn percent_path(path: &str) -> String {
     path.replace('%', "%25")
         .replace('&', "%26")
         .replace('?', "%3F")

@@ -1,9 +1,8 @@
-//! The registrar pages that only read: the sign-in placeholder with the hospital picker, the
-//! language switch, a hospital's worklist and a registration's history.
+//! The registrar pages that only read: the language switch, a hospital's worklist and a
+//! registration's history.
 
 use std::collections::BTreeSet;
 
-use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::http::header::{LOCATION, SET_COOKIE};
@@ -18,13 +17,13 @@ use uuid::Uuid;
 
 use super::catalogue::{t, t_with};
 use super::entry::display;
-use super::{LANG_COOKIE, USER_COOKIE, Visitor, layout};
+use super::{LANG_COOKIE, Visitor, layout};
 use crate::AppState;
 use crate::extract::ApiPath;
 use crate::html::escape;
 
 /// The register the registrar pages serve (the stroke register first).
-pub(super) const REGISTER: &str = "stroke";
+pub(super) const REGISTER: &str = crate::access::PAGE_REGISTER;
 
 /// A signed-in registrar sees one hospital: the one in the address.
 pub(super) fn hospital_scope(hospital: &str) -> Scope {
@@ -80,81 +79,9 @@ pub(super) async fn known_hospital(state: &AppState, code: &str) -> Result<bool,
     Ok(state.platform.hospital_codes().await?.contains(code))
 }
 
-pub async fn signin_page(State(state): State<AppState>, visitor: Visitor) -> Response {
-    let lang = visitor.lang;
-    let hospitals = match state.platform.store.hospitals().await {
-        Ok(list) => list,
-        Err(err) => return failure_page(&state, &visitor, &AppError::from(err)),
-    };
-    let mut options = String::new();
-    for h in hospitals.iter().filter(|h| h.active) {
-        options.push_str(&format!(
-            "<option value=\"{code}\">{name} ({code})</option>\n",
-            code = escape(&h.code),
-            name = escape(&h.name)
-        ));
-    }
-    let main = format!(
-        "<h1>{title}</h1>\n<p>{note}</p>\n<form method=\"post\" action=\"/signin\" class=\"signin\">\n\
-         <div class=\"field\"><label for=\"user\">{user}</label>\n\
-         <input id=\"user\" name=\"user\" required autocomplete=\"username\" value=\"{current}\"></div>\n\
-         <div class=\"field\"><label for=\"hospital\">{hospital}</label>\n<select id=\"hospital\" name=\"hospital\">\n{options}</select></div>\n\
-         <button type=\"submit\">{submit}</button>\n</form>\n",
-        title = escape(t(lang, "signin-title")),
-        note = escape(t(lang, "signin-note")),
-        user = escape(t(lang, "signin-user")),
-        current = escape(visitor.user.as_deref().unwrap_or("")),
-        hospital = escape(t(lang, "signin-hospital")),
-        submit = escape(t(lang, "signin-submit")),
-    );
-    Html(layout(
-        &visitor,
-        state.options.demo,
-        None,
-        "/signin",
-        t(lang, "signin-title"),
-        &main,
-    ))
-    .into_response()
-}
-
-#[derive(serde::Deserialize)]
-pub struct SignIn {
-    user: String,
-    hospital: String,
-}
-
-/// Keeps the user name to letters, digits and `.-_@`, so it is a safe cookie value.
-fn cookie_safe(name: &str) -> String {
-    name.trim()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || ".-_@".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
-pub async fn signin(State(state): State<AppState>, visitor: Visitor, Form(form): Form<SignIn>) -> Response {
-    let user = cookie_safe(&form.user);
-    match known_hospital(&state, &form.hospital).await {
-        Ok(true) if !user.is_empty() => {}
-        Ok(_) => return redirect("/signin"),
-        Err(err) => return failure_page(&state, &visitor, &err),
-    }
-    let mut response = redirect(&format!("/h/{}", form.hospital));
-    if let Ok(value) = format!("{USER_COOKIE}={user}; Path=/; HttpOnly; SameSite=Lax").parse() {
-        response.headers_mut().insert(SET_COOKIE, value);
-    }
-    response
-}
-
 #[derive(serde::Deserialize)]
 pub struct Back {
-    back: Option<String>,
+    pub(super) back: Option<String>,
 }
 
 pub async fn switch_language(ApiPath(code): ApiPath<String>, Query(query): Query<Back>) -> Response {
@@ -163,7 +90,7 @@ pub async fn switch_language(ApiPath(code): ApiPath<String>, Query(query): Query
     let back = query
         .back
         .filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'))
-        .unwrap_or_else(|| "/signin".to_owned());
+        .unwrap_or_else(|| "/".to_owned());
     let mut response = redirect(&back);
     if let Ok(value) = format!("{LANG_COOKIE}={code}; Path=/; SameSite=Lax; Max-Age=31536000").parse() {
         response.headers_mut().insert(SET_COOKIE, value);
@@ -172,9 +99,6 @@ pub async fn switch_language(ApiPath(code): ApiPath<String>, Query(query): Query
 }
 
 pub async fn worklist(State(state): State<AppState>, visitor: Visitor, ApiPath(hospital): ApiPath<String>) -> Response {
-    if visitor.user.is_none() {
-        return redirect("/signin");
-    }
     match known_hospital(&state, &hospital).await {
         Ok(true) => {}
         Ok(false) => return failure_page(&state, &visitor, &AppError::UnknownRegister(hospital)),
@@ -293,9 +217,6 @@ pub async fn history(
     visitor: Visitor,
     ApiPath((hospital, id)): ApiPath<(String, String)>,
 ) -> Response {
-    if visitor.user.is_none() {
-        return redirect("/signin");
-    }
     let Ok(id) = Uuid::parse_str(&id) else {
         return failure_page(&state, &visitor, &AppError::NotFound(Uuid::nil()));
     };

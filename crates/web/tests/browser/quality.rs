@@ -22,7 +22,11 @@ fn seed(server: &Server) {
     for (doc, status) in registrations {
         server
             .runtime
-            .block_on(server.platform.create("stroke", doc, status, "seed"))
+            .block_on(
+                server
+                    .platform
+                    .create(&kvalreg_store::Scope::AllHospitals, "stroke", doc, status, "seed"),
+            )
             .unwrap_or_else(|e| panic!("seed registration: {e}"));
     }
 }
@@ -90,6 +94,7 @@ fn the_comparison_page_and_funnel_plot_render() {
     let server = Server::start();
     seed(&server);
     let browser = Browser::start();
+    super::sign_in(&browser, &server, "leder", "UNN-TRO");
     browser.goto(&server.url("/quality/stroke_unit?year=2025"));
     browser.find("svg#funnel");
     let bars = sizes(&browser, "svg#bars");

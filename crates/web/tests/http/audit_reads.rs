@@ -22,13 +22,10 @@ fn with_action<'a>(entries: &'a [AuditRecord], action: &str) -> Vec<&'a AuditRec
 #[test]
 fn reading_one_registration_is_audited_with_the_actor_and_the_id() {
     let server = TestServer::sqlite(WebOptions::default());
+    let kari = server.token("kari", "registrar:stroke:UNN-TRO");
+    let ola = server.token("ola", "registrar:stroke:UNN-TRO");
     let doc = documents::draft(41, "UNN-TRO", "2024-03-10");
-    let created = server
-        .post(REGISTRATIONS)
-        .header("X-Kvalreg-User", "kari")
-        .json(&doc)
-        .send()
-        .expect(201);
+    let created = server.post(REGISTRATIONS).bearer(&kari).json(&doc).send().expect(201);
     let id = created["id"].as_str().expect("id").to_owned();
     let before = server.audit_entries();
     assert!(
@@ -38,7 +35,7 @@ fn reading_one_registration_is_audited_with_the_actor_and_the_id() {
 
     let read = server
         .get(&format!("{REGISTRATIONS}/{id}"))
-        .header("X-Kvalreg-User", "ola")
+        .bearer(&ola)
         .send()
         .expect(200);
     assert_eq!(
@@ -50,7 +47,7 @@ fn reading_one_registration_is_audited_with_the_actor_and_the_id() {
     assert_eq!(&after[..before.len()], &before[..], "earlier entries unchanged");
     let reads = with_action(&after, "registration.read");
     assert_eq!(reads.len(), 1, "{after:?}");
-    assert_eq!(reads[0].actor, "ola");
+    assert_eq!(reads[0].actor, "token:ola");
     assert_eq!(reads[0].registration_id.map(|u| u.to_string()), Some(id.clone()));
     assert_eq!(reads[0].hospital.as_deref(), Some("UNN-TRO"));
     assert_eq!(detail(reads[0])["purpose"], "api_read");
@@ -79,9 +76,12 @@ fn the_registrar_form_page_audits_the_signed_in_user() {
         .send()
         .expect(201);
     let id = created["id"].as_str().expect("id").to_owned();
+    server.add_user("kari", &["registrar:stroke:UNN-TRO"]);
+    let kari = server.sign_in("kari");
     let page = server
         .get(&format!("/h/UNN-TRO/r/{id}"))
-        .header("Cookie", "kvalreg_user=kari; kvalreg_lang=en")
+        .session(&kari)
+        .header("Cookie", "kvalreg_lang=en")
         .send();
     assert_eq!(page.status, 200, "{}", page.text);
     let entries = server.audit_entries();
@@ -95,6 +95,7 @@ fn the_registrar_form_page_audits_the_signed_in_user() {
 #[test]
 fn a_list_request_is_audited_once_with_the_filter_and_the_count() {
     let server = TestServer::sqlite(WebOptions::default());
+    let ola = server.token("ola", "register_admin:stroke");
     let mut people = Vec::new();
     for (seq, hospital) in [(43, "UNN-TRO"), (44, "UNN-TRO"), (45, "UNN-TRO"), (46, "FIN-HAM")] {
         let doc = documents::draft(seq, hospital, "2024-05-06");
@@ -105,7 +106,7 @@ fn a_list_request_is_audited_once_with_the_filter_and_the_count() {
 
     let page = server
         .get(&format!("{REGISTRATIONS}?hospital=UNN-TRO&limit=2"))
-        .header("X-Kvalreg-User", "ola")
+        .bearer(&ola)
         .send()
         .expect(200);
     assert_eq!(page["total"], 3);
@@ -117,7 +118,7 @@ fn a_list_request_is_audited_once_with_the_filter_and_the_count() {
     let new = &after[before.len()..];
     assert_eq!(new.len(), 1, "one entry per list request: {new:?}");
     assert_eq!(new[0].action, "registration.list");
-    assert_eq!(new[0].actor, "ola");
+    assert_eq!(new[0].actor, "token:ola");
     assert_eq!(new[0].register.as_deref(), Some("stroke"));
     assert_eq!(new[0].registration_id, None);
     let detail = detail(&new[0]);

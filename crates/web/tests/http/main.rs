@@ -1,6 +1,7 @@
 //! HTTP tests of kvalreg-web: the real router on a real port against a real database.
 
 mod audit_reads;
+mod authorization;
 mod documents;
 mod flow;
 mod indicators;
@@ -11,5 +12,6 @@ mod quality;
 mod refusals;
 mod registrar;
 mod server;
+mod signin;
 mod validation;
 mod workflow;

@@ -9,7 +9,10 @@ use crate::server::{TestServer, stroke_dir};
 
 #[test]
 fn start_page_shows_registers_counts_and_demo_banner() {
-    let server = TestServer::sqlite(WebOptions { demo: true });
+    let server = TestServer::sqlite(WebOptions {
+        demo: true,
+        ..WebOptions::default()
+    });
     let doc = documents::draft(40, "UNN-TRO", "2024-03-10");
     server
         .post("/api/v1/registers/stroke/registrations")
@@ -45,7 +48,7 @@ fn start_page_shows_registers_counts_and_demo_banner() {
     assert!(norwegian.text.contains("<html lang=\"nb\">"));
     assert!(norwegian.text.contains("Hjerneslagregisteret"));
 
-    let plain = TestServer::sqlite(WebOptions { demo: false });
+    let plain = TestServer::sqlite(WebOptions::default());
     let page = plain.get("/").send();
     assert_eq!(page.status, 200);
     assert!(!page.text.contains("DEMO"), "no banner without demo data");
@@ -79,7 +82,13 @@ fn start_page_escapes_text_from_definitions() {
     let marked = r#"title = { nb = "Slag <script>alert('nb')</script>", en = "Stroke <b>bold</b> & \"quoted\"" }"#;
     std::fs::write(&file, text.replace(&title_line, marked)).expect("write register.toml");
 
-    let server = TestServer::sqlite_with_register(&register, WebOptions { demo: true });
+    let server = TestServer::sqlite_with_register(
+        &register,
+        WebOptions {
+            demo: true,
+            ..WebOptions::default()
+        },
+    );
     let page = server.get("/").send();
     assert_eq!(page.status, 200, "{}", page.text);
     assert!(

@@ -5,7 +5,7 @@
 use kvalreg_web::WebOptions;
 
 use crate::documents;
-use crate::server::TestServer;
+use crate::server::{Session, TestServer};
 
 const FORM: &str = "application/x-www-form-urlencoded";
 
@@ -27,36 +27,45 @@ fn form(pairs: &[(&str, &str)]) -> Vec<u8> {
         .into_bytes()
 }
 
-const USER: (&str, &str) = ("Cookie", "kvalreg_user=kari; kvalreg_lang=en");
+/// Kari, unit lead at UNN Tromsø, signed in through the form (second factor enrolled).
+fn kari(server: &TestServer) -> Session {
+    server.add_user("kari", &["unit_lead:stroke:UNN-TRO"]);
+    server.sign_in("kari")
+}
+
+/// The English pages.
+const ENGLISH: (&str, &str) = ("Cookie", "kvalreg_lang=en");
 
 #[test]
 fn pages_need_a_sign_in_and_a_known_hospital() {
     let server = TestServer::sqlite(WebOptions::default());
-    let reply = server.get("/h/UNN-TRO").send();
-    assert_eq!((reply.status, reply.header("location")), (303, Some("/signin")));
-    let signin = server.get("/signin").send();
-    assert_eq!(signin.status, 200);
-    assert!(signin.text.contains("<html lang=\"nb\">") && signin.text.contains("UNN-TRO"));
-    let reply = server
-        .post("/signin")
-        .raw(FORM, form(&[("user", "kari <b>"), ("hospital", "UNN-TRO")]))
-        .send();
-    assert_eq!(reply.status, 303);
+    let reply = server.get("/h/UNN-TRO").anonymous().send();
     assert_eq!(
-        reply
-            .header("set-cookie")
-            .map(|c| c.starts_with("kvalreg_user=kari__b_;")),
-        Some(true)
+        (reply.status, reply.header("location")),
+        (303, Some("/signin?back=/h/UNN-TRO"))
     );
-    let unknown = server.get("/h/NO-SUCH").header(USER.0, USER.1).send();
-    assert_eq!(unknown.status, 404);
-    let switch = server.get("/lang/en?back=//evil.example/").send();
-    assert_eq!(switch.header("location"), Some("/signin"));
+    let signin = server.get("/signin?back=/h/UNN-TRO").anonymous().send();
+    assert_eq!(signin.status, 200);
+    assert!(signin.text.contains("<html lang=\"nb\">") && signin.text.contains("name=\"password\""));
+    assert!(signin.text.contains("value=\"/h/UNN-TRO\""), "the page to go back to");
+    let kari = kari(&server);
+    let unknown = server.get("/h/NO-SUCH").session(&kari).send();
+    assert_eq!(unknown.status, 403, "a hospital outside her grants");
+    let own = server
+        .get("/h/UNN-TRO")
+        .session(&kari)
+        .header(ENGLISH.0, ENGLISH.1)
+        .send();
+    assert_eq!(own.status, 200, "{}", own.text);
+    assert!(own.text.contains("Signed in as kari"));
+    let switch = server.get("/lang/en?back=//evil.example/").anonymous().send();
+    assert_eq!(switch.header("location"), Some("/"));
 }
 
 #[test]
 fn a_probable_duplicate_asks_for_confirmation_and_keeps_the_values() {
     let server = TestServer::sqlite(WebOptions::default());
+    let kari = kari(&server);
     let first = documents::draft(3, "UNN-TRO", "2024-03-10");
     server
         .post("/api/v1/registers/stroke/registrations")
@@ -73,7 +82,8 @@ fn a_probable_duplicate_asks_for_confirmation_and_keeps_the_values() {
     ];
     let refused = server
         .post("/h/UNN-TRO/new")
-        .header(USER.0, USER.1)
+        .session(&kari)
+        .header(ENGLISH.0, ENGLISH.1)
         .raw(FORM, form(&fields))
         .send();
     assert_eq!(refused.status, 422, "{}", refused.text);
@@ -86,7 +96,8 @@ fn a_probable_duplicate_asks_for_confirmation_and_keeps_the_values() {
 
     let elsewhere = server
         .post("/h/UNN-TRO/new")
-        .header(USER.0, USER.1)
+        .session(&kari)
+        .header(ENGLISH.0, ENGLISH.1)
         .raw(FORM, form(&[("hospital", "FIN-HAM"), ("action", "save")]))
         .send();
     assert_eq!(elsewhere.status, 422);
@@ -96,18 +107,23 @@ fn a_probable_duplicate_asks_for_confirmation_and_keeps_the_values() {
     confirmed.push(("confirm_new_event", "on"));
     let created = server
         .post("/h/UNN-TRO/new")
-        .header(USER.0, USER.1)
+        .session(&kari)
+        .header(ENGLISH.0, ENGLISH.1)
         .raw(FORM, form(&confirmed))
         .send();
     assert_eq!(created.status, 303, "{}", created.text);
     let location = created.header("location").expect("location").to_owned();
-    let page = server.get(&location).header(USER.0, USER.1).send();
+    let page = server.get(&location).session(&kari).header(ENGLISH.0, ENGLISH.1).send();
     assert_eq!(page.status, 200);
     assert!(
         page.text.contains("value=\"12.03.2024 09:15\""),
         "shown as Norwegians write it"
     );
-    let list = server.get("/h/UNN-TRO").header(USER.0, USER.1).send();
+    let list = server
+        .get("/h/UNN-TRO")
+        .session(&kari)
+        .header(ENGLISH.0, ENGLISH.1)
+        .send();
     assert!(
         list.text.contains("<td class=\"number\" id=\"count-drafts\">2</td>"),
         "{}",
@@ -118,9 +134,11 @@ fn a_probable_duplicate_asks_for_confirmation_and_keeps_the_values() {
 #[test]
 fn htmx_fragments_check_one_field_and_render_the_sections() {
     let server = TestServer::sqlite(WebOptions::default());
+    let kari = kari(&server);
     let check = server
         .post("/h/UNN-TRO/check?field=nihss_admission")
-        .header(USER.0, USER.1)
+        .session(&kari)
+        .header(ENGLISH.0, ENGLISH.1)
         .raw(FORM, form(&[("nihss_admission", "77"), ("passes", "12")]))
         .send();
     assert_eq!(check.status, 200);
@@ -133,7 +151,8 @@ fn htmx_fragments_check_one_field_and_render_the_sections() {
     assert!(!check.text.contains("passes"), "only the asked field: {}", check.text);
     let body = server
         .post("/h/UNN-TRO/render")
-        .header(USER.0, USER.1)
+        .session(&kari)
+        .header(ENGLISH.0, ENGLISH.1)
         .raw(FORM, form(&[("evt", "true"), ("passes", "12")]))
         .send();
     assert!(body.text.starts_with("<div id=\"form-body\">"));
@@ -141,7 +160,8 @@ fn htmx_fragments_check_one_field_and_render_the_sections() {
     assert!(body.text.contains("class=\"warning\""), "the soft range of passes");
     let without = server
         .post("/h/UNN-TRO/render")
-        .header(USER.0, USER.1)
+        .session(&kari)
+        .header(ENGLISH.0, ENGLISH.1)
         .raw(FORM, form(&[("evt", "false"), ("passes", "12")]))
         .send();
     assert!(!without.text.contains("section-evt_module") && !without.text.contains("f-passes"));
@@ -150,6 +170,7 @@ fn htmx_fragments_check_one_field_and_render_the_sections() {
 #[test]
 fn the_follow_up_form_shows_when_it_is_due() {
     let server = TestServer::sqlite(WebOptions::default());
+    let kari = kari(&server);
     let today = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
     let mut ids = Vec::new();
     for (seq, days) in [(4, 100), (5, 20)] {
@@ -167,7 +188,8 @@ fn the_follow_up_form_shows_when_it_is_due() {
     }
     let due = server
         .get(&format!("/h/UNN-TRO/r/{}", ids[0]))
-        .header(USER.0, USER.1)
+        .session(&kari)
+        .header(ENGLISH.0, ENGLISH.1)
         .send();
     assert!(
         due.text.contains("id=\"f-fu_done\""),
@@ -175,10 +197,15 @@ fn the_follow_up_form_shows_when_it_is_due() {
     );
     let early = server
         .get(&format!("/h/UNN-TRO/r/{}", ids[1]))
-        .header(USER.0, USER.1)
+        .session(&kari)
+        .header(ENGLISH.0, ENGLISH.1)
         .send();
     assert!(early.text.contains("id=\"f-evt\"") && !early.text.contains("id=\"f-fu_done\""));
-    let list = server.get("/h/UNN-TRO").header(USER.0, USER.1).send();
+    let list = server
+        .get("/h/UNN-TRO")
+        .session(&kari)
+        .header(ENGLISH.0, ENGLISH.1)
+        .send();
     assert!(
         list.text.contains("<td class=\"number\" id=\"count-followups\">1</td>"),
         "{}",

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use kvalreg_app::Platform;
 use kvalreg_core::identity::IdentityKeys;
-use kvalreg_store::{AuditFilter, AuditRecord, Store};
+use kvalreg_core::totp::TotpSecret;
+use kvalreg_store::{AuditFilter, AuditRecord, Grant, Role, Store};
 use kvalreg_web::WebOptions;
 use serde_json::Value as Json;
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
@@ -24,6 +25,12 @@ pub struct TestServer {
     runtime: Option<tokio::runtime::Runtime>,
     /// The server's store, for looking at what the requests left behind (the audit log).
     store: Option<Arc<dyn Store>>,
+    /// The platform, for adding users and tokens as an operator would.
+    platform: Option<Arc<Platform>>,
+    /// The token every call sends unless it says otherwise: register admin of stroke.
+    admin_token: String,
+    /// Unused recovery codes of each enrolled test user, for signing in again.
+    recovery_codes: std::sync::Mutex<std::collections::HashMap<String, Vec<String>>>,
     _data: tempfile::TempDir,
     /// (admin URL, database name) of a database to drop when done.
     postgres: Option<(String, String)>,
@@ -77,7 +84,7 @@ impl TestServer {
         TestServer::start(
             &url,
             &stroke_dir(),
-            WebOptions { demo: false },
+            WebOptions::default(),
             data,
             Some((admin_url, name)),
         )
@@ -97,17 +104,21 @@ impl TestServer {
             .expect("server runtime");
         let register = kvalreg_app::load_register_dir(register_dir)
             .unwrap_or_else(|errors| panic!("register definition refused: {errors:?}"));
-        let (base, store) = runtime.block_on(async {
+        let (base, store, platform, admin_token) = runtime.block_on(async {
             let store = kvalreg_store::connect(url).await.expect("store");
             kvalreg_app::seed_reference_hospitals(&*store)
                 .await
                 .expect("reference hospitals");
             let keys = IdentityKeys::generate().expect("identity keys");
             let platform = Arc::new(Platform::new(store.clone(), vec![register], keys));
+            let admin_token = platform
+                .add_token("test-admin", grant("register_admin:stroke"), "test")
+                .await
+                .expect("the test's admin token");
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("listener");
             let address = listener.local_addr().expect("address");
-            tokio::spawn(kvalreg_web::serve(listener, platform, options));
-            (format!("http://{address}"), store)
+            tokio::spawn(kvalreg_web::serve(listener, platform.clone(), options));
+            (format!("http://{address}"), store, platform, admin_token)
         });
         // Redirects (the registrar pages answer form posts with 303) are looked at, not followed.
         let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -120,6 +131,9 @@ impl TestServer {
             agent,
             runtime: Some(runtime),
             store: Some(store),
+            platform: Some(platform),
+            admin_token,
+            recovery_codes: Default::default(),
             _data: data,
             postgres,
         }
@@ -166,15 +180,136 @@ impl TestServer {
             method: method.to_owned(),
             path: path.to_owned(),
             headers: Vec::new(),
+            credential: Credential::Token(self.admin_token.clone()),
             body: None,
         }
     }
+
+    /// The runtime and platform, to act as an operator on the command line would.
+    pub fn operator(&self) -> (&tokio::runtime::Runtime, &Platform) {
+        let (Some(runtime), Some(platform)) = (&self.runtime, &self.platform) else {
+            panic!("the server is running until it is dropped");
+        };
+        (runtime, platform)
+    }
+
+    /// Adds a user with [`PASSWORD`] and grants written `role[:register[:hospital]]`.
+    pub fn add_user(&self, name: &str, grants: &[&str]) {
+        let (runtime, platform) = self.operator();
+        let grants: Vec<Grant> = grants.iter().map(|g| grant(g)).collect();
+        runtime
+            .block_on(platform.add_user(name, PASSWORD, &grants, "test"))
+            .unwrap_or_else(|e| panic!("user {name}: {e}"));
+    }
+
+    /// An API token with one grant written `role[:register[:hospital]]`.
+    pub fn token(&self, name: &str, grant_text: &str) -> String {
+        let (runtime, platform) = self.operator();
+        runtime
+            .block_on(platform.add_token(name, grant(grant_text), "test"))
+            .unwrap_or_else(|e| panic!("token {name}: {e}"))
+    }
+
+    /// Signs `name` in through the sign-in form and, when the server asks for it, enrols a
+    /// second factor through the account page as the user would with an authenticator app.
+    pub fn sign_in(&self, name: &str) -> Session {
+        let code = self
+            .recovery_codes
+            .lock()
+            .expect("recovery codes")
+            .get_mut(name)
+            .and_then(Vec::pop)
+            .unwrap_or_default();
+        let reply = self
+            .post("/signin")
+            .anonymous()
+            .raw(
+                "application/x-www-form-urlencoded",
+                format!("user={name}&password={PASSWORD}&code={code}").into_bytes(),
+            )
+            .send();
+        assert_eq!(reply.status, 303, "sign-in of {name}: {}", reply.text);
+        let cookie = reply
+            .header("set-cookie")
+            .and_then(|c| c.split(';').next())
+            .and_then(|c| c.strip_prefix("kvalreg_session="))
+            .unwrap_or_else(|| panic!("no session cookie for {name}"))
+            .to_owned();
+        let enrol = reply.header("location") == Some("/account/second-factor");
+        let mut session = Session {
+            cookie,
+            csrf: String::new(),
+        };
+        let page = self.get("/account/second-factor").session(&session).send();
+        session.csrf = between(&page.text, "name=\"csrf\" value=\"", "\"").to_owned();
+        if enrol {
+            let secret =
+                TotpSecret::from_base32(between(&page.text, "id=\"tfa-secret\">", "<")).expect("a base32 secret");
+            let code = format!("{:06}", secret.code_at_step(jiff::Timestamp::now().as_second() / 30));
+            let done = self
+                .post("/account/second-factor")
+                .session(&session)
+                .raw("application/x-www-form-urlencoded", format!("code={code}").into_bytes())
+                .send();
+            assert_eq!(done.status, 200, "enrolment of {name}: {}", done.text);
+            let codes = between(&done.text, "<ol id=\"recovery-codes\">", "</ol>")
+                .split("<code>")
+                .skip(1)
+                .map(|c| c.split('<').next().unwrap_or_default().to_owned())
+                .collect();
+            self.recovery_codes
+                .lock()
+                .expect("recovery codes")
+                .insert(name.to_owned(), codes);
+        }
+        session
+    }
+}
+
+/// The password of every test user.
+pub const PASSWORD: &str = "synthetic test password";
+
+/// A grant written `role[:register[:hospital]]`.
+pub fn grant(text: &str) -> Grant {
+    let mut parts = text.split(':');
+    let role = Role::parse(parts.next().unwrap_or_default()).unwrap_or_else(|| panic!("role in {text}"));
+    Grant {
+        role,
+        register: parts.next().map(str::to_owned),
+        hospital: parts.next().map(str::to_owned),
+    }
+}
+
+/// The text between `start` and the next `end` in `text`.
+pub fn between<'t>(text: &'t str, start: &str, end: &str) -> &'t str {
+    let from = text
+        .find(start)
+        .map(|i| i + start.len())
+        .unwrap_or_else(|| panic!("no {start:?} in {text}"));
+    let to = text[from..].find(end).map_or(text.len(), |i| from + i);
+    &text[from..to]
+}
+
+/// A signed-in browser: its session cookie and the CSRF token its forms carry.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+/// How a call identifies itself.
+#[derive(Debug, Clone)]
+enum Credential {
+    Token(String),
+    Session(Session),
+    None,
 }
 
 impl Drop for TestServer {
     fn drop(&mut self) {
         // The store goes while the runtime its connections belong to still runs.
         self.store.take();
+        self.platform.take();
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_timeout(Duration::from_secs(5));
         }
@@ -214,10 +349,29 @@ pub struct Call<'a> {
     method: String,
     path: String,
     headers: Vec<(String, String)>,
+    credential: Credential,
     body: Option<Vec<u8>>,
 }
 
 impl Call<'_> {
+    /// Sends no credential at all.
+    pub fn anonymous(mut self) -> Self {
+        self.credential = Credential::None;
+        self
+    }
+
+    /// Sends this API token instead of the test's admin token.
+    pub fn bearer(mut self, token: &str) -> Self {
+        self.credential = Credential::Token(token.to_owned());
+        self
+    }
+
+    /// Sends the session cookie (and, on posts, its CSRF token) instead of a token.
+    pub fn session(mut self, session: &Session) -> Self {
+        self.credential = Credential::Session(session.clone());
+        self
+    }
+
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_owned(), value.to_owned()));
         self
@@ -249,6 +403,16 @@ impl Call<'_> {
             .uri(format!("{}{}", self.server.base, self.path));
         for (name, value) in &self.headers {
             request = request.header(name, value);
+        }
+        match &self.credential {
+            Credential::Token(token) => request = request.header("Authorization", format!("Bearer {token}")),
+            Credential::Session(session) => {
+                request = request.header("Cookie", format!("kvalreg_session={}", session.cookie));
+                if self.method != "GET" && !session.csrf.is_empty() {
+                    request = request.header("X-CSRF-Token", session.csrf.clone());
+                }
+            }
+            Credential::None => {}
         }
         let request = request.body(self.body.unwrap_or_default()).expect("request");
         let mut response = self

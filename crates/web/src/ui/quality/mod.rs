@@ -6,12 +6,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Extension;
-use axum::Router;
 use axum::extract::Query;
 use axum::extract::rejection::QueryRejection;
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
 use kvalreg_analytics::report::{IndicatorResult, UnitLevel};
 use kvalreg_app::AppError;
 use kvalreg_app::indicators::{Granularity, IndicatorColumns, Report};
@@ -21,15 +19,27 @@ use kvalreg_core::messages::Lang;
 use super::catalogue::{t, t_with};
 use super::{Visitor, layout};
 use crate::AppState;
+use crate::access::{Route, Rule, route};
 use crate::html::escape;
 
 mod comparison;
 mod dashboard;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/h/{hospital}/quality", get(dashboard::page))
-        .route("/quality/{indicator}", get(comparison::page))
+pub fn routes() -> Vec<Route> {
+    vec![
+        route(
+            Method::GET,
+            "/h/{hospital}/quality",
+            Rule::HospitalReports,
+            dashboard::page,
+        ),
+        route(
+            Method::GET,
+            "/quality/{indicator}",
+            Rule::NationalReports,
+            comparison::page,
+        ),
+    ]
 }
 
 /// The query string as pairs, or the refusal when it cannot be read.

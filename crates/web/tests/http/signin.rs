@@ -1,0 +1,252 @@
+//! Signing in as a registrar would: password and authenticator code, recovery codes, the
+//! lockout after repeated failures, CSRF on every form post, the idle timeout, signing out
+//! here and everywhere — each attempt and change in the audit log.
+
+use kvalreg_core::totp::TotpSecret;
+use kvalreg_web::WebOptions;
+
+use crate::server::{PASSWORD, Session, TestServer, between};
+
+const FORM: &str = "application/x-www-form-urlencoded";
+
+fn sign_in_with(server: &TestServer, user: &str, password: &str, code: &str) -> crate::server::Reply {
+    server
+        .post("/signin")
+        .anonymous()
+        .raw(
+            FORM,
+            format!("user={user}&password={password}&code={code}").into_bytes(),
+        )
+        .send()
+}
+
+fn session_of(reply: &crate::server::Reply) -> Session {
+    let cookie = reply
+        .header("set-cookie")
+        .and_then(|c| c.split(';').next())
+        .and_then(|c| c.strip_prefix("kvalreg_session="))
+        .unwrap_or_else(|| panic!("no session cookie: {reply:?}"))
+        .to_owned();
+    Session {
+        cookie,
+        csrf: String::new(),
+    }
+}
+
+fn actions(server: &TestServer) -> Vec<String> {
+    server.audit_entries().into_iter().map(|e| e.action).collect()
+}
+
+#[test]
+fn enrolment_then_code_or_recovery_code_and_nothing_without() {
+    let server = TestServer::sqlite(WebOptions::default());
+    server.add_user("kari", &["unit_lead:stroke:UNN-TRO"]);
+    // Before enrolment the password opens only the enrolment page.
+    let first = sign_in_with(&server, "kari", PASSWORD, "");
+    assert_eq!(first.header("location"), Some("/account/second-factor"));
+    let cookie = first.header("set-cookie").expect("cookie").to_owned();
+    for attribute in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/"] {
+        assert!(cookie.contains(attribute), "{cookie} lacks {attribute}");
+    }
+    let session = session_of(&first);
+    let elsewhere = server.get("/h/UNN-TRO").session(&session).send();
+    assert_eq!(elsewhere.header("location"), Some("/account/second-factor"));
+    let page = server.get("/account/second-factor").session(&session).send();
+    assert_eq!(page.status, 200);
+    assert!(page.text.contains("<svg"), "a QR code is drawn");
+    let secret = TotpSecret::from_base32(between(&page.text, "id=\"tfa-secret\">", "<")).expect("secret");
+    let csrf = between(&page.text, "name=\"csrf\" value=\"", "\"").to_owned();
+    let session = Session { csrf, ..session };
+    let step = jiff::Timestamp::now().as_second() / 30;
+    let wrong = format!("{:06}", (secret.code_at_step(step) + 1) % 1_000_000);
+    let refused = server
+        .post("/account/second-factor")
+        .session(&session)
+        .raw(FORM, format!("code={wrong}").into_bytes())
+        .send();
+    assert_eq!(refused.status, 422);
+    assert!(refused.text.contains("id=\"tfa-refusal\""));
+    // The refusal offered a fresh secret.
+    let secret = TotpSecret::from_base32(between(&refused.text, "id=\"tfa-secret\">", "<")).expect("secret");
+    let done = server
+        .post("/account/second-factor")
+        .session(&session)
+        .raw(FORM, format!("code={:06}", secret.code_at_step(step)).into_bytes())
+        .send();
+    assert_eq!(done.status, 200, "{}", done.text);
+    let codes: Vec<String> = between(&done.text, "<ol id=\"recovery-codes\">", "</ol>")
+        .split("<code>")
+        .skip(1)
+        .map(|c| c.split('<').next().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(codes.len(), 10, "{codes:?}");
+    assert_eq!(server.get("/h/UNN-TRO").session(&session).send().status, 200);
+
+    // Now the password alone is refused, as is the code already used; the next step's code
+    // and a recovery code (once) work.
+    assert_eq!(sign_in_with(&server, "kari", PASSWORD, "").status, 401);
+    let used = format!("{:06}", secret.code_at_step(step));
+    assert_eq!(
+        sign_in_with(&server, "kari", PASSWORD, &used).status,
+        401,
+        "a code works once"
+    );
+    let next = format!("{:06}", secret.code_at_step(step + 1));
+    assert_eq!(sign_in_with(&server, "kari", PASSWORD, &next).status, 303);
+    let recovery = codes[3].to_uppercase();
+    assert_eq!(sign_in_with(&server, "kari", PASSWORD, &recovery).status, 303);
+    assert_eq!(
+        sign_in_with(&server, "kari", PASSWORD, &recovery).status,
+        401,
+        "a recovery code works once"
+    );
+    let seen = actions(&server);
+    assert!(seen.contains(&"user.2fa_enrol".to_owned()));
+    assert_eq!(seen.iter().filter(|a| *a == "signin").count(), 3, "{seen:?}");
+    assert_eq!(seen.iter().filter(|a| *a == "signin.failed").count(), 3, "{seen:?}");
+
+    // After a reset (lost phone) the sessions are gone and enrolment starts again.
+    let (runtime, platform) = server.operator();
+    runtime
+        .block_on(platform.reset_second_factor("kari", "operator"))
+        .expect("reset");
+    assert_eq!(server.get("/h/UNN-TRO").session(&session).send().status, 303);
+    assert_eq!(
+        sign_in_with(&server, "kari", PASSWORD, "").header("location"),
+        Some("/account/second-factor")
+    );
+}
+
+#[test]
+fn five_failures_lock_the_account_and_every_attempt_is_audited() {
+    let server = TestServer::sqlite(WebOptions::default());
+    server.add_user("ola", &["registrar:stroke:UNN-TRO"]);
+    for attempt in 1..=4 {
+        let reply = sign_in_with(&server, "ola", "not the password", "");
+        assert_eq!(reply.status, 401, "attempt {attempt}");
+        assert!(
+            reply.text.contains("Feil brukernavn, passord eller kode"),
+            "{}",
+            reply.text
+        );
+        assert!(reply.text.contains("value=\"ola\""), "the name is kept");
+    }
+    let fifth = sign_in_with(&server, "ola", "not the password", "");
+    assert_eq!(fifth.status, 429);
+    assert!(fifth.text.contains("låst"), "{}", fifth.text);
+    let right = sign_in_with(&server, "ola", PASSWORD, "");
+    assert_eq!(right.status, 429, "locked even with the right password");
+    assert!(right.header("set-cookie").is_none());
+    let unknown = sign_in_with(&server, "nobody", PASSWORD, "");
+    assert_eq!(unknown.status, 401);
+    let entries = server.audit_entries();
+    let failed: Vec<String> = entries
+        .iter()
+        .filter(|e| e.action == "signin.failed")
+        .map(|e| serde_json::from_str::<serde_json::Value>(&e.detail).expect("detail")["reason"].to_string())
+        .collect();
+    assert_eq!(
+        failed,
+        [
+            "password",
+            "password",
+            "password",
+            "password",
+            "password",
+            "locked",
+            "unknown_user"
+        ]
+        .map(|r| format!("\"{r}\""))
+    );
+    assert!(
+        entries
+            .iter()
+            .all(|e| !e.detail.contains(PASSWORD) && !e.detail.contains("not the password"))
+    );
+}
+
+#[test]
+fn form_posts_need_the_sessions_csrf_token() {
+    let server = TestServer::sqlite(WebOptions::default());
+    server.add_user("kari", &["unit_lead:stroke:UNN-TRO"]);
+    let session = server.sign_in("kari");
+    let page = server.get("/h/UNN-TRO/new").session(&session).send();
+    assert!(
+        page.text.contains(&format!("name=\"csrf\" value=\"{}\"", session.csrf)),
+        "forms carry the token"
+    );
+    assert!(
+        page.text.contains("hx-headers='{\"X-CSRF-Token\""),
+        "htmx requests carry it too"
+    );
+    let body = b"hospital=UNN-TRO&evt=false&action=save".to_vec();
+    let no_token = Session {
+        csrf: String::new(),
+        ..session.clone()
+    };
+    let refused = server
+        .post("/h/UNN-TRO/new")
+        .session(&no_token)
+        .raw(FORM, body.clone())
+        .send();
+    assert_eq!(refused.status, 403);
+    assert!(refused.text.contains("class=\"refusal\""));
+    let forged = Session {
+        csrf: "0".repeat(64),
+        ..session.clone()
+    };
+    assert_eq!(
+        server
+            .post("/h/UNN-TRO/new")
+            .session(&forged)
+            .raw(FORM, body.clone())
+            .send()
+            .status,
+        403
+    );
+    let mut with_field = format!("csrf={}&", session.csrf).into_bytes();
+    with_field.extend_from_slice(&body);
+    let accepted = server
+        .post("/h/UNN-TRO/new")
+        .session(&no_token)
+        .raw(FORM, with_field)
+        .send();
+    assert_ne!(accepted.status, 403, "{}", accepted.text);
+}
+
+#[test]
+fn signing_out_here_and_everywhere_ends_the_sessions() {
+    let server = TestServer::sqlite(WebOptions::default());
+    server.add_user("kari", &["registrar:stroke:UNN-TRO"]);
+    let laptop = server.sign_in("kari");
+    let phone = server.sign_in("kari");
+    let ward = server.sign_in("kari");
+    let out = server.post("/signout").session(&laptop).send();
+    assert_eq!(out.status, 200);
+    assert!(out.header("set-cookie").is_some_and(|c| c.contains("Max-Age=0")));
+    assert_eq!(server.get("/h/UNN-TRO").session(&laptop).send().status, 303);
+    assert_eq!(server.get("/h/UNN-TRO").session(&phone).send().status, 200);
+    let everywhere = server.post("/signout/everywhere").session(&phone).send();
+    assert_eq!(everywhere.status, 200);
+    assert!(everywhere.text.contains("(2 "), "{}", everywhere.text);
+    for session in [&phone, &ward] {
+        let reply = server.get("/h/UNN-TRO").session(session).send();
+        assert_eq!(reply.header("location"), Some("/signin?back=/h/UNN-TRO"));
+    }
+    let seen = actions(&server);
+    assert!(seen.contains(&"signout".to_owned()) && seen.contains(&"signout.everywhere".to_owned()));
+}
+
+#[test]
+fn an_idle_session_is_signed_out() {
+    let server = TestServer::sqlite(WebOptions {
+        session_idle: jiff::SignedDuration::from_secs(1),
+        second_factor_required: false,
+        ..WebOptions::default()
+    });
+    server.add_user("kari", &["registrar:stroke:UNN-TRO"]);
+    let session = server.sign_in("kari");
+    assert_eq!(server.get("/h/UNN-TRO").session(&session).send().status, 200);
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert_eq!(server.get("/h/UNN-TRO").session(&session).send().status, 303);
+}
