@@ -11,6 +11,7 @@ use crate::access::{CSRF_FIELD, PAGE_REGISTER, Route, Rule, cookie, route};
 use crate::html::escape;
 
 mod account;
+mod audit;
 pub(crate) mod catalogue;
 mod edit;
 mod entry;
@@ -60,6 +61,7 @@ pub fn routes() -> Vec<Route> {
             edit::reopen,
         ),
         route(M::GET, "/h/{hospital}/r/{id}/history", Rule::Records, pages::history),
+        route(M::GET, "/audit", Rule::Auditor, audit::page),
     ];
     all.extend(quality::routes());
     all
@@ -185,6 +187,9 @@ fn layout(visitor: &Visitor, demo: bool, hospital: Option<&str>, here: &str, tit
                 visitor.csrf_input(),
                 escape(t(lang, "nav-signout")),
             ));
+            if principal.has(Role::Auditor, None, None) {
+                nav.push_str(&format!(" · <a id=\"nav-audit\" href=\"/audit\">{}</a>", escape(t(lang, "nav-audit"))));
+            }
             if let Some(token) = principal.csrf() {
                 body_attributes = format!(" hx-headers='{{\"X-CSRF-Token\": \"{}\"}}'", escape(token));
             }

@@ -68,6 +68,7 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
     ("GET", "/h/{hospital}/r/{id}/history", Rule::Records),
     ("GET", "/h/{hospital}/quality", Rule::HospitalReports),
     ("GET", "/quality/{indicator}", Rule::NationalReports),
+    ("GET", "/audit", Rule::Auditor),
 ];
 
 /// The roles of domain.md 2 as tokens, each scoped to the own hospital where it has one.

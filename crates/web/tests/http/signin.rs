@@ -250,3 +250,27 @@ fn an_idle_session_is_signed_out() {
     std::thread::sleep(std::time::Duration::from_millis(1500));
     assert_eq!(server.get("/h/UNN-TRO").session(&session).send().status, 303);
 }
+
+#[test]
+fn the_auditor_searches_the_log_sees_the_chain_and_the_search_is_audited() {
+    let server = TestServer::sqlite(WebOptions::default());
+    server.add_user("revisor", &["auditor"]);
+    server.add_user("kari", &["registrar:stroke:UNN-TRO"]);
+    let kari = server.sign_in("kari");
+    let revisor = server.sign_in("revisor");
+    assert_eq!(server.get("/audit").session(&kari).send().status, 403, "a registrar may not read the log");
+    let page = server.get("/audit?actor=kari&action=signin").session(&revisor).header("Cookie", "kvalreg_lang=en").send();
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(page.text.contains("The chain is whole"), "{}", page.text);
+    assert!(page.text.contains("id=\"audit-head\""));
+    let rows = between(&page.text, "<tbody>", "</tbody>");
+    assert_eq!(rows.matches("<tr>").count(), 1, "kari signed in once: {rows}");
+    assert!(rows.contains("<td>signin</td>") && rows.contains("<td>kari</td>"));
+    let bad = server.get("/audit?colour=red").session(&revisor).send();
+    assert_eq!(bad.status, 400);
+    assert!(bad.text.contains("colour"));
+    let searches: Vec<_> = server.audit_entries().into_iter().filter(|e| e.action == "audit.search").collect();
+    assert_eq!(searches.len(), 1, "the refused search is not recorded");
+    assert_eq!(searches[0].actor, "revisor");
+    assert!(searches[0].detail.contains("\"actor\":\"kari\""), "{}", searches[0].detail);
+}
