@@ -15,6 +15,7 @@ mod error;
 mod export;
 mod hospitals;
 mod import;
+pub mod insight;
 pub mod indicators;
 mod person;
 mod platform;

@@ -16,6 +16,7 @@ pub(crate) mod catalogue;
 mod edit;
 mod entry;
 mod form;
+mod insight;
 mod pages;
 mod quality;
 
@@ -62,6 +63,8 @@ pub fn routes() -> Vec<Route> {
         ),
         route(M::GET, "/h/{hospital}/r/{id}/history", Rule::Records, pages::history),
         route(M::GET, "/audit", Rule::Auditor, audit::page),
+        route(M::GET, "/insight", Rule::RegisterAdmin, insight::page),
+        route(M::POST, "/insight", Rule::RegisterAdmin, insight::report),
     ];
     all.extend(quality::routes());
     all

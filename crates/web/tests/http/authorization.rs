@@ -69,6 +69,8 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
     ("GET", "/h/{hospital}/quality", Rule::HospitalReports),
     ("GET", "/quality/{indicator}", Rule::NationalReports),
     ("GET", "/audit", Rule::Auditor),
+    ("GET", "/insight", Rule::RegisterAdmin),
+    ("POST", "/insight", Rule::RegisterAdmin),
 ];
 
 /// The roles of domain.md 2 as tokens, each scoped to the own hospital where it has one.

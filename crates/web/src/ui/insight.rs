@@ -1,0 +1,135 @@
+//! Patient insight for register staff: a register admin looks a person up by national id
+//! (posted, never in an address) and gets the page to hand over — what each register holds
+//! about the person and every recorded access to it. The look-up is audited.
+
+use axum::Form;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use kvalreg_app::AppError;
+use kvalreg_app::insight::Insight;
+use kvalreg_store::{Role, Scope};
+
+use super::catalogue::{t, t_with};
+use super::pages::failure_page;
+use super::{Visitor, layout};
+use crate::AppState;
+use crate::access::Signed;
+use crate::html::escape;
+
+fn lookup_form(visitor: &Visitor, refusal: Option<&str>) -> String {
+    let lang = visitor.lang;
+    let alert = refusal.map_or(String::new(), |m| {
+        format!("<p class=\"refusal\" role=\"alert\" id=\"insight-refusal\">{}</p>\n", escape(m))
+    });
+    format!(
+        "<h1>{title}</h1>\n<p>{intro}</p>\n{alert}<form method=\"post\" action=\"/insight\">{csrf}\n\
+         <div class=\"field\"><label for=\"national_id\">{label}</label>\n\
+         <input id=\"national_id\" name=\"national_id\" required autocomplete=\"off\" inputmode=\"numeric\"></div>\n\
+         <button type=\"submit\" id=\"insight-lookup\">{submit}</button></form>\n",
+        title = escape(t(lang, "insight-title")),
+        intro = escape(t(lang, "insight-intro")),
+        csrf = visitor.csrf_input(),
+        label = escape(t(lang, "insight-national-id")),
+        submit = escape(t(lang, "insight-submit")),
+    )
+}
+
+pub async fn page(State(state): State<AppState>, visitor: Visitor) -> Response {
+    let main = lookup_form(&visitor, None);
+    Html(layout(&visitor, state.options.demo, None, "/insight", t(visitor.lang, "insight-title"), &main)).into_response()
+}
+
+#[derive(serde::Deserialize)]
+pub struct Lookup {
+    national_id: String,
+}
+
+pub async fn report(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Signed(principal): Signed,
+    Form(form): Form<Lookup>,
+) -> Response {
+    let lang = visitor.lang;
+    // Each register the caller administers, whole; no other register.
+    let scope_of = |register: &str| {
+        if principal.has(Role::RegisterAdmin, Some(register), None) {
+            Scope::AllHospitals
+        } else {
+            Scope::Hospitals(Default::default())
+        }
+    };
+    let insight = match state.platform.insight(&form.national_id, scope_of, &principal.name).await {
+        Ok(insight) => insight,
+        Err(AppError::Invalid(findings)) => {
+            let message = findings.first().map_or("", |f| f.message(lang)).to_owned();
+            let main = lookup_form(&visitor, Some(&message));
+            let page = layout(&visitor, state.options.demo, None, "/insight", t(lang, "insight-title"), &main);
+            return (StatusCode::UNPROCESSABLE_ENTITY, Html(page)).into_response();
+        }
+        Err(err) => return failure_page(&state, &visitor, &err),
+    };
+    let main = report_main(&visitor, &insight);
+    Html(layout(&visitor, state.options.demo, None, "/insight", t(lang, "insight-title"), &main)).into_response()
+}
+
+fn report_main(visitor: &Visitor, insight: &Insight) -> String {
+    let lang = visitor.lang;
+    let mut out = format!(
+        "<h1>{}</h1>\n<p>{}</p>\n",
+        escape(t(lang, "insight-report-title")),
+        escape(t(lang, "insight-report-intro"))
+    );
+    for (id, title, held) in &insight.registers {
+        out.push_str(&format!(
+            "<section class=\"insight-register\" id=\"insight-{}\"><h2>{}</h2>\n",
+            escape(id),
+            escape(title.get(lang))
+        ));
+        if held.is_empty() {
+            out.push_str(&format!("<p class=\"insight-none\">{}</p>\n", escape(t(lang, "insight-none"))));
+        }
+        for item in held {
+            let r = &item.registration;
+            out.push_str(&format!(
+                "<h3>{}</h3>\n<dl class=\"insight-values\">",
+                escape(&t_with(
+                    lang,
+                    "insight-registration",
+                    &[("hospital", &r.hospital), ("status", kvalreg_app::status_name(r.status))]
+                ))
+            ));
+            for (name, value) in &r.values {
+                let shown = value.as_str().map_or_else(|| value.to_string(), str::to_owned);
+                out.push_str(&format!("<dt>{}</dt><dd>{}</dd>", escape(name), escape(&shown)));
+            }
+            out.push_str(&format!(
+                "</dl>\n<table class=\"insight-accesses\"><caption>{}</caption><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>\n",
+                escape(t(lang, "insight-accesses")),
+                escape(t(lang, "audit-at")),
+                escape(t(lang, "audit-actor")),
+                escape(t(lang, "audit-action")),
+                escape(t(lang, "audit-hospital")),
+                escape(t(lang, "insight-purpose")),
+            ));
+            for a in &item.accesses {
+                let purpose = serde_json::from_str::<serde_json::Value>(&a.detail)
+                    .ok()
+                    .and_then(|d| d.get("purpose").or(d.get("reason")).and_then(|p| p.as_str()).map(str::to_owned))
+                    .unwrap_or_default();
+                out.push_str(&format!(
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                    escape(&a.at.strftime("%Y-%m-%d %H:%M UTC").to_string()),
+                    escape(&a.actor),
+                    escape(&a.action),
+                    escape(a.hospital.as_deref().unwrap_or("")),
+                    escape(&purpose),
+                ));
+            }
+            out.push_str("</tbody></table>\n");
+        }
+        out.push_str("</section>\n");
+    }
+    out
+}
