@@ -61,7 +61,24 @@ pub struct IndicatorColumns {
     working: tokio::sync::Mutex<Working>,
     /// What reports read: each register's columns as of the last refresh.
     published: RwLock<HashMap<String, Arc<Columns>>>,
+    /// Reports already computed: a dashboard asks for the same report again and again until
+    /// a registration or the hospital list changes.
+    cache: std::sync::Mutex<Vec<CachedReport>>,
 }
+
+/// Reports kept at most; the oldest goes first.
+const CACHED_REPORTS: usize = 32;
+
+/// One computed report and what it was computed from.
+struct CachedReport {
+    key: ReportKey,
+    columns: Arc<Columns>,
+    hospitals: Vec<kvalreg_store::Hospital>,
+    report: Report,
+}
+
+/// What a report is asked for with.
+type ReportKey = (String, Date, Granularity, Option<String>);
 
 struct Working {
     seq: i64,
@@ -93,6 +110,7 @@ impl IndicatorColumns {
             platform,
             working: tokio::sync::Mutex::new(Working { seq, records }),
             published: RwLock::new(published),
+            cache: std::sync::Mutex::new(Vec::new()),
         })
     }
 
@@ -112,7 +130,8 @@ impl IndicatorColumns {
 
     /// Every indicator of a register at the report date, per hospital, health trust, health
     /// region and nation, per period, narrowed by an optional filter condition (e.g.
-    /// `sex = 'F'`). The shape is the machine-readable output of issue 4.
+    /// `sex = 'F'`). The shape is the machine-readable output of issue 4. A report asked for
+    /// again comes from the cache while the columns and the hospital list are unchanged.
     pub async fn report(
         &self,
         register: &str,
@@ -126,15 +145,42 @@ impl IndicatorColumns {
         if let Some(text) = filter {
             query.filter = Some(check_filter(definition, text).map_err(|message| bad_filter(text, &message))?);
         }
-        let units = units(&self.platform).await?;
+        let hospitals = self.platform.store.hospitals().await?;
+        let key: ReportKey = (register.to_owned(), as_of, granularity, filter.map(str::to_owned));
+        if let Some(hit) = self.cached(&key, &columns, &hospitals) {
+            return Ok(hit);
+        }
+        let units = units_of(hospitals.clone());
         let platform = Arc::clone(&self.platform);
         let register = register.to_string();
-        tokio::task::spawn_blocking(move || {
+        let computed_from = Arc::clone(&columns);
+        let report = tokio::task::spawn_blocking(move || {
             let definition = platform.register(&register)?;
-            Ok(compute(definition, &columns, &units, &query))
+            Ok::<_, AppError>(compute(definition, &columns, &units, &query))
         })
         .await
-        .map_err(|e| AppError::Format(format!("the indicator computation failed: {e}")))?
+        .map_err(|e| AppError::Format(format!("the indicator computation failed: {e}")))??;
+        let mut cache = self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache.retain(|c| c.key != key);
+        if cache.len() >= CACHED_REPORTS {
+            cache.remove(0);
+        }
+        cache.push(CachedReport {
+            key,
+            columns: computed_from,
+            hospitals,
+            report: report.clone(),
+        });
+        Ok(report)
+    }
+
+    /// The cached report for `key`, if it was computed from these columns and hospitals.
+    fn cached(&self, key: &ReportKey, columns: &Arc<Columns>, hospitals: &[kvalreg_store::Hospital]) -> Option<Report> {
+        let cache = self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache
+            .iter()
+            .find(|c| &c.key == key && Arc::ptr_eq(&c.columns, columns) && c.hospitals == hospitals)
+            .map(|c| c.report.clone())
     }
 
     /// Applies the changes since the last one applied: reads the changed registrations
@@ -277,15 +323,19 @@ pub(crate) fn build(register: &Register, by_id: &HashMap<Uuid, Record>) -> Resul
 
 /// The hospital list as the analytics' units: hospital, health trust, health region, nation.
 pub(crate) async fn units(platform: &Platform) -> Result<Units, AppError> {
-    let hospitals = platform.store.hospitals().await?;
-    Ok(Units::new(
+    Ok(units_of(platform.store.hospitals().await?))
+}
+
+/// The hospital list as units of the indicator results.
+fn units_of(hospitals: Vec<kvalreg_store::Hospital>) -> Units {
+    Units::new(
         NATION,
         hospitals.into_iter().map(|h| Hospital {
             code: h.code,
             health_trust: h.health_trust,
             health_region: h.health_region,
         }),
-    ))
+    )
 }
 
 fn bad_filter(text: &str, message: &str) -> AppError {

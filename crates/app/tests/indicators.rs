@@ -291,3 +291,43 @@ async fn a_large_import_is_counted_after_a_reload() {
     );
     within_a_second(&columns, expected, "a large import").await;
 }
+
+/// A report asked for again comes from the cache, but never a stale one: a moved hospital
+/// is counted in its new health trust at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cached_report_follows_the_hospital_list() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (platform, _data) = common::sqlite_platform(dir.path()).await;
+    let platform = Arc::new(platform);
+    let doc = infarctions(1).remove(0);
+    let hospital = doc["hospital"].as_str().expect("hospital").to_owned();
+    platform
+        .create(&Scope::AllHospitals, STROKE, doc, Status::Complete, "test")
+        .await
+        .expect("create");
+    let columns = IndicatorColumns::start(Arc::clone(&platform)).await.expect("start");
+    let in_trust = |report: &kvalreg_app::indicators::Report, trust: &str| -> u64 {
+        report
+            .results
+            .iter()
+            .filter(|r| r.indicator == "ivt_rate" && r.unit == trust)
+            .map(|r| r.denominator)
+            .sum()
+    };
+    let ask = || columns.report(STROKE, date(2026, 6, 30), Granularity::Year, None);
+    let first = ask().await.expect("report");
+    assert_eq!(ask().await.expect("report again"), first, "the same report");
+    let mut moved = platform
+        .store
+        .hospitals()
+        .await
+        .expect("hospitals")
+        .into_iter()
+        .find(|h| h.code == hospital)
+        .expect("the hospital");
+    assert_eq!(in_trust(&first, &moved.health_trust), 1);
+    moved.health_trust = "Synthetic trust HF".to_owned();
+    platform.store.upsert_hospitals(&[moved]).await.expect("move the hospital");
+    let after = ask().await.expect("report after the move");
+    assert_eq!(in_trust(&after, "Synthetic trust HF"), 1, "counted in the new trust");
+}
