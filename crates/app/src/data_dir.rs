@@ -10,6 +10,8 @@ use anyhow::{Context as _, bail};
 use kvalreg_core::identity::IdentityKeys;
 
 const KEY_FILE: &str = "kvalreg.keys";
+/// The new key file of a rotation, until the database is sealed under it.
+const NEW_KEY_FILE: &str = "kvalreg.keys.new";
 const SQLITE_FILE: &str = "kvalreg.sqlite";
 const DEMO_MARKER: &str = "DEMO";
 
@@ -17,6 +19,16 @@ const DEMO_MARKER: &str = "DEMO";
 #[derive(Debug, Clone)]
 pub struct DataDir {
     pub root: PathBuf,
+}
+
+/// What to do about a rotation that did not finish.
+fn interrupted(staged: &Path) -> String {
+    format!(
+        "a key rotation did not finish: {} exists. If the audit log's last entry is keys.rotate, \
+         the database is sealed under it: rename it to {KEY_FILE} (keep the old file). Otherwise delete it \
+         and rotate again",
+        staged.display()
+    )
 }
 
 impl DataDir {
@@ -94,8 +106,47 @@ impl DataDir {
         Ok(DataDir { root })
     }
 
+    /// Writes the next keys of a rotation beside the current ones, before anything in the
+    /// database is sealed under them. Refuses while an earlier rotation's file is there.
+    pub fn stage_new_keys(&self, keys: &IdentityKeys) -> anyhow::Result<()> {
+        let path = self.root.join(NEW_KEY_FILE);
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .with_context(|| interrupted(&path))?;
+        file.write_all(keys.to_file_text().as_bytes())
+            .and_then(|()| file.sync_all())
+            .with_context(|| format!("cannot write key file {}", path.display()))
+    }
+
+    /// After the database was sealed under the staged keys: they become the key file and the
+    /// old one is kept as `kvalreg.keys.old-<unix seconds>` (delete it once backups made with
+    /// it have expired). Returns the old file's path.
+    pub fn commit_new_keys(&self) -> anyhow::Result<std::path::PathBuf> {
+        let old = self
+            .root
+            .join(format!("{KEY_FILE}.old-{}", jiff::Timestamp::now().as_second()));
+        fs::rename(self.root.join(KEY_FILE), &old)
+            .with_context(|| format!("cannot keep the old key file as {}", old.display()))?;
+        fs::rename(self.root.join(NEW_KEY_FILE), self.root.join(KEY_FILE))
+            .with_context(|| format!("the database uses {NEW_KEY_FILE} now: rename it to {KEY_FILE} by hand"))?;
+        Ok(old)
+    }
+
+    /// Removes staged keys the database was never sealed under (a rotation that failed).
+    pub fn discard_new_keys(&self) -> anyhow::Result<()> {
+        let path = self.root.join(NEW_KEY_FILE);
+        fs::remove_file(&path).with_context(|| format!("cannot remove {}", path.display()))
+    }
+
     /// The keys that protect national ids.
     pub fn keys(&self) -> anyhow::Result<IdentityKeys> {
+        let staged = self.root.join(NEW_KEY_FILE);
+        if staged.exists() {
+            bail!("{}", interrupted(&staged));
+        }
         let key_path = self.root.join(KEY_FILE);
         let text =
             fs::read_to_string(&key_path).with_context(|| format!("cannot read key file {}", key_path.display()))?;

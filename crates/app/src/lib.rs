@@ -17,6 +17,7 @@ mod hospitals;
 mod import;
 pub mod insight;
 pub mod indicators;
+pub mod keys;
 mod person;
 mod platform;
 mod privacy;

@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use clap::Parser as _;
 
 use crate::options::{
-    AuditCommand, Cli, Command, DefinitionsCommand, HospitalsCommand, ReservationCommand, TokenCommand, UserCommand,
+    AuditCommand, Cli, Command, DefinitionsCommand, HospitalsCommand, KeysCommand, ReservationCommand, TokenCommand, UserCommand,
 };
 
 #[tokio::main]
@@ -75,6 +75,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             UserCommand::ResetSecondFactor { name, actor } => users::reset_second_factor(&global, &name, &actor).await,
         }
         .map(|()| ExitCode::SUCCESS),
+        Command::Keys {
+            command: KeysCommand::Rotate { actor },
+        } => serve::rotate_keys(&global, &actor).await.map(|()| ExitCode::SUCCESS),
         Command::Token { command } => match command {
             TokenCommand::Add { name, grant, actor } => users::add_token(&global, &name, &grant, &actor).await,
             TokenCommand::List => users::list_tokens(&global).await,

@@ -80,6 +80,22 @@ pub enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Rotate the key file's encryption key (stop every `kvalreg serve` first)
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum KeysCommand {
+    /// Seal every national id and second factor again under a new encryption key; the old
+    /// key file is kept as kvalreg.keys.old-<time> for backups made with it
+    Rotate {
+        /// Who rotates, for the audit log
+        #[arg(long, default_value = "operator")]
+        actor: String,
+    },
 }
 
 #[derive(Subcommand)]

@@ -1,5 +1,6 @@
-//! `kvalreg init` and `kvalreg serve`: setting up a data directory, and running the web app
-//! on it, or on a fresh demo directory with synthetic data.
+//! `kvalreg init`, `kvalreg serve` and `kvalreg keys rotate`: setting up a data directory,
+//! running the web app on it (or on a fresh demo directory with synthetic data), and
+//! moving it to a new encryption key.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -79,4 +80,28 @@ pub async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
     kvalreg_web::serve_with_indicators(listener, platform, options, indicators)
         .await
         .context("the web server stopped")
+}
+
+/// Stages new keys, seals the database under them in one transaction, then makes them the
+/// key file. An interruption leaves `kvalreg.keys.new` and a message saying what to do.
+pub async fn rotate_keys(global: &Global, actor: &str) -> anyhow::Result<()> {
+    let data = DataDir::open(&global.data_root())?;
+    let platform = crate::options::open_platform(global).await?;
+    let new = data.keys()?.with_new_encryption_key().context("cannot make a new key")?;
+    data.stage_new_keys(&new)?;
+    let rotated = match platform.reseal(&new, actor).await {
+        Ok(rotated) => rotated,
+        Err(err) => {
+            data.discard_new_keys()?;
+            return Err(anyhow::Error::new(err).context("the database was not sealed under a new key; nothing changed"));
+        }
+    };
+    let old = data.commit_new_keys()?;
+    println!(
+        "sealed {} national ids and {} second factors under a new encryption key; the old key file is {} (keep it while backups made before now may be restored)",
+        rotated.registrations,
+        rotated.second_factors,
+        shown(&old)
+    );
+    Ok(())
 }

@@ -62,6 +62,15 @@ impl IdentityKeys {
         Ok(IdentityKeys { encryption, lookup })
     }
 
+    /// The same look-up key with a fresh encryption key: what a key rotation moves to. The
+    /// look-up key stays, because reservations keep nothing else to recognise a person by.
+    pub fn with_new_encryption_key(&self) -> Result<Self, KeyError> {
+        let mut encryption = [0u8; KEY_LEN];
+        getrandom::fill(&mut encryption)
+            .map_err(|e| key_error(format!("the operating system gave no random bytes for a new key: {e}")))?;
+        Ok(IdentityKeys { encryption, lookup: self.lookup })
+    }
+
     /// The key file's text: a header line, then `encryption=<hex>` and `lookup=<hex>`.
     pub fn to_file_text(&self) -> String {
         format!(

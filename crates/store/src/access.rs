@@ -101,6 +101,13 @@ pub enum AccessChange {
     TokenAdded(ApiToken),
     /// A token stops working (`token.revoke`).
     TokenRevoked { name: String, at_us: i64 },
+    /// Everything sealed with the key file is sealed again under a new encryption key
+    /// (`keys.rotate`): each registration's national id ciphertext and each user's TOTP
+    /// secret; enrolment secrets waiting in sessions are dropped (the user scans again).
+    Resealed {
+        registrations: Vec<(uuid::Uuid, Vec<u8>)>,
+        totp_secrets: Vec<(String, Vec<u8>)>,
+    },
 }
 
 /// The audit entry of a change, if it has one.
@@ -154,6 +161,16 @@ pub(crate) fn access_entry(change: &AccessChange, actor: &str) -> Option<AuditEn
             ],
         ),
         AccessChange::TokenRevoked { name, .. } => entry("token.revoke", &[("token", Json::from(name.as_str()))]),
+        AccessChange::Resealed {
+            registrations,
+            totp_secrets,
+        } => entry(
+            "keys.rotate",
+            &[
+                ("registrations", Json::from(registrations.len())),
+                ("second_factors", Json::from(totp_secrets.len())),
+            ],
+        ),
     }
 }
 
@@ -164,8 +181,9 @@ pub(crate) fn role_of(text: &str) -> crate::Result<Role> {
 
 /// The statements of this module for one backend's connection type: `sign_in_account`,
 /// `session`, `token`, `tokens` and `apply`, the last returning the rows it changed.
+/// `$id` is how the backend reads a registration id bound as text (`$1` or `$1::uuid`).
 macro_rules! access_statements {
-    ($conn:ty) => {
+    ($conn:ty, $id:literal) => {
         use $crate::access::{AccessChange, Account, ApiToken, Session, role_of};
         use $crate::{Grant, Result};
 
@@ -408,6 +426,31 @@ macro_rules! access_statements {
                         return Err($crate::StoreError::TokenExists(token.name.clone()));
                     }
                     added
+                }
+                AccessChange::Resealed { registrations, totp_secrets } => {
+                    let mut changed = 0;
+                    for (id, sealed) in registrations {
+                        changed += sqlx::query(concat!(
+                            "UPDATE registrations SET person_ciphertext = $2 WHERE id = ",
+                            $id,
+                            " AND person_ciphertext IS NOT NULL"
+                        ))
+                        .bind(id.hyphenated().to_string())
+                        .bind(sealed)
+                        .execute(&mut *conn)
+                        .await?
+                        .rows_affected();
+                    }
+                    for (user, sealed) in totp_secrets {
+                        changed += sqlx::query("UPDATE users SET totp_secret = $2 WHERE name = $1 AND totp_secret IS NOT NULL")
+                            .bind(user)
+                            .bind(sealed)
+                            .execute(&mut *conn)
+                            .await?
+                            .rows_affected();
+                    }
+                    sqlx::query("UPDATE sessions SET pending_totp = NULL").execute(&mut *conn).await?;
+                    changed
                 }
                 AccessChange::TokenRevoked { name, at_us } => {
                     let revoked = sqlx::query(

@@ -51,7 +51,7 @@ pub const CHANGES_LOCK: i64 = 0x006b_7661_6c72_6567;
 
 /// The access statements on this backend's connections.
 mod access_sql {
-    crate::access::access_statements!(sqlx::PgConnection);
+    crate::access::access_statements!(sqlx::PgConnection, "$1::uuid");
 }
 
 const DIALECT: Dialect = Dialect {

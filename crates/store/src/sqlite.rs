@@ -28,7 +28,7 @@ use crate::{
 
 /// The access statements on this backend's connections.
 mod access_sql {
-    crate::access::access_statements!(sqlx::SqliteConnection);
+    crate::access::access_statements!(sqlx::SqliteConnection, "$1");
 }
 
 const DIALECT: Dialect = Dialect { date: "", uuid: "" };
