@@ -327,7 +327,11 @@ async fn a_cached_report_follows_the_hospital_list() {
         .expect("the hospital");
     assert_eq!(in_trust(&first, &moved.health_trust), 1);
     moved.health_trust = "Synthetic trust HF".to_owned();
-    platform.store.upsert_hospitals(&[moved]).await.expect("move the hospital");
+    platform
+        .store
+        .upsert_hospitals(&[moved])
+        .await
+        .expect("move the hospital");
     let after = ask().await.expect("report after the move");
     assert_eq!(in_trust(&after, "Synthetic trust HF"), 1, "counted in the new trust");
 }

@@ -8,6 +8,7 @@ mod options;
 mod privacy;
 mod quality;
 mod report;
+mod research;
 mod serve;
 mod transfer;
 mod users;
@@ -17,7 +18,8 @@ use std::process::ExitCode;
 use clap::Parser as _;
 
 use crate::options::{
-    AuditCommand, Cli, Command, DefinitionsCommand, HospitalsCommand, KeysCommand, ReservationCommand, TokenCommand, UserCommand,
+    AuditCommand, Cli, Command, DefinitionsCommand, HospitalsCommand, KeysCommand, ReservationCommand, TokenCommand,
+    UserCommand,
 };
 
 #[tokio::main]
@@ -66,6 +68,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ReservationCommand::Withdraw(args) => privacy::withdraw(&global, args).await,
         },
         Command::Report { command } => report::run(&global, command).await.map(|()| ExitCode::SUCCESS),
+        Command::Research { command } => research::run(&global, command).await.map(|()| ExitCode::SUCCESS),
         Command::Backup(args) => backup::backup(&global, args).await.map(|()| ExitCode::SUCCESS),
         Command::Restore(args) => backup::restore(&global, args).await.map(|()| ExitCode::SUCCESS),
         Command::User { command } => match command {

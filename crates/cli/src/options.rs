@@ -66,6 +66,11 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::report::ReportCommand,
     },
+    /// Approve research projects and write their pseudonymised extracts with a codebook
+    Research {
+        #[command(subcommand)]
+        command: crate::research::ResearchCommand,
+    },
     /// Write an online, consistent backup of the database (not the key file)
     Backup(BackupArgs),
     /// Restore a backup into a fresh data directory or an empty PostgreSQL database

@@ -87,7 +87,10 @@ pub async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
 pub async fn rotate_keys(global: &Global, actor: &str) -> anyhow::Result<()> {
     let data = DataDir::open(&global.data_root())?;
     let platform = crate::options::open_platform(global).await?;
-    let new = data.keys()?.with_new_encryption_key().context("cannot make a new key")?;
+    let new = data
+        .keys()?
+        .with_new_encryption_key()
+        .context("cannot make a new key")?;
     data.stage_new_keys(&new)?;
     let rotated = match platform.reseal(&new, actor).await {
         Ok(rotated) => rotated,

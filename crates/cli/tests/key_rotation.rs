@@ -16,7 +16,11 @@ fn rotate_keeps_every_id(place: &Place) {
     assert!(before.contains("\"national_id\""), "the export shows the ids");
     let said = place.ok(&["keys", "rotate", "--actor", "drift"]);
     assert!(said.starts_with("sealed 30 national ids"), "{said}");
-    assert_eq!(export(place), before, "every id and value reads the same under the new key");
+    assert_eq!(
+        export(place),
+        before,
+        "every id and value reads the same under the new key"
+    );
 
     // The old key file is kept, but the database is no longer sealed under it.
     let data = place.root.join(&place.data_dir);
@@ -48,7 +52,11 @@ fn rotate_keeps_every_id(place: &Place) {
     });
     assert_eq!(rotations.len(), 1);
     assert_eq!(rotations[0].actor, "drift");
-    assert!(rotations[0].detail.contains("\"registrations\":30"), "{}", rotations[0].detail);
+    assert!(
+        rotations[0].detail.contains("\"registrations\":30"),
+        "{}",
+        rotations[0].detail
+    );
 
     // An interrupted rotation leaves the staged file; every command says what to do.
     std::fs::write(data.join("kvalreg.keys.new"), "staged").expect("stage");
@@ -57,7 +65,11 @@ fn rotate_keeps_every_id(place: &Place) {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let stopped = common::run(&place.root, &args);
     assert!(!stopped.status.success());
-    assert!(common::stderr(&stopped).contains("a key rotation did not finish"), "{}", common::stderr(&stopped));
+    assert!(
+        common::stderr(&stopped).contains("a key rotation did not finish"),
+        "{}",
+        common::stderr(&stopped)
+    );
 }
 
 #[test]

@@ -68,7 +68,10 @@ impl IdentityKeys {
         let mut encryption = [0u8; KEY_LEN];
         getrandom::fill(&mut encryption)
             .map_err(|e| key_error(format!("the operating system gave no random bytes for a new key: {e}")))?;
-        Ok(IdentityKeys { encryption, lookup: self.lookup })
+        Ok(IdentityKeys {
+            encryption,
+            lookup: self.lookup,
+        })
     }
 
     /// The key file's text: a header line, then `encryption=<hex>` and `lookup=<hex>`.

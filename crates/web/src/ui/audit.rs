@@ -55,7 +55,9 @@ fn search_entry(actor: &str, filter: &AuditFilter, shown: usize) -> AuditEntry {
     conditions.insert("register".into(), text(&filter.register));
     conditions.insert(
         "registration".into(),
-        filter.registration_id.map_or(Json::Null, |id| Json::from(id.to_string())),
+        filter
+            .registration_id
+            .map_or(Json::Null, |id| Json::from(id.to_string())),
     );
     conditions.insert("after".into(), filter.after_seq.map_or(Json::Null, Json::from));
     entry.detail.insert("filter".into(), Json::Object(conditions));
@@ -75,7 +77,14 @@ pub async fn page(
         Err(name) => {
             let message = t_with(lang, "audit-bad-parameter", &[("name", &name)]);
             let main = format!("<p class=\"refusal\" role=\"alert\">{}</p>\n", escape(&message));
-            let page = layout(&visitor, state.options.demo, None, "/audit", t(lang, "audit-title"), &main);
+            let page = layout(
+                &visitor,
+                state.options.demo,
+                None,
+                "/audit",
+                t(lang, "audit-title"),
+                &main,
+            );
             return (StatusCode::BAD_REQUEST, Html(page)).into_response();
         }
     };
@@ -90,7 +99,11 @@ pub async fn page(
     let chain = match &report.first_bad {
         None => format!(
             "<p id=\"audit-chain\" class=\"level-green\">{}</p>\n<p>{} <code id=\"audit-head\">{}</code></p>\n",
-            escape(&t_with(lang, "audit-chain-ok", &[("count", &report.entries.to_string())])),
+            escape(&t_with(
+                lang,
+                "audit-chain-ok",
+                &[("count", &report.entries.to_string())]
+            )),
             escape(t(lang, "audit-head")),
             escape(&report.head)
         ),
@@ -163,7 +176,15 @@ pub async fn page(
         registration = escape(t(lang, "audit-registration")),
         detail = escape(t(lang, "audit-detail")),
     );
-    Html(layout(&visitor, state.options.demo, None, "/audit", t(lang, "audit-title"), &main)).into_response()
+    Html(layout(
+        &visitor,
+        state.options.demo,
+        None,
+        "/audit",
+        t(lang, "audit-title"),
+        &main,
+    ))
+    .into_response()
 }
 
 #[cfg(test)]
@@ -179,7 +200,10 @@ mod tests {
         let filter = filter_of(&pairs(&[("actor", " kari "), ("action", ""), ("after", "40")])).expect("filter");
         assert_eq!(filter.actor.as_deref(), Some("kari"));
         assert_eq!((filter.action, filter.after_seq, filter.limit), (None, Some(40), PAGE));
-        assert_eq!(filter_of(&pairs(&[("registration", "x")])).err().as_deref(), Some("registration"));
+        assert_eq!(
+            filter_of(&pairs(&[("registration", "x")])).err().as_deref(),
+            Some("registration")
+        );
         assert_eq!(filter_of(&pairs(&[("colour", "red")])).err().as_deref(), Some("colour"));
     }
 }

@@ -20,7 +20,10 @@ use crate::html::escape;
 fn lookup_form(visitor: &Visitor, refusal: Option<&str>) -> String {
     let lang = visitor.lang;
     let alert = refusal.map_or(String::new(), |m| {
-        format!("<p class=\"refusal\" role=\"alert\" id=\"insight-refusal\">{}</p>\n", escape(m))
+        format!(
+            "<p class=\"refusal\" role=\"alert\" id=\"insight-refusal\">{}</p>\n",
+            escape(m)
+        )
     });
     format!(
         "<h1>{title}</h1>\n<p>{intro}</p>\n{alert}<form method=\"post\" action=\"/insight\">{csrf}\n\
@@ -37,7 +40,15 @@ fn lookup_form(visitor: &Visitor, refusal: Option<&str>) -> String {
 
 pub async fn page(State(state): State<AppState>, visitor: Visitor) -> Response {
     let main = lookup_form(&visitor, None);
-    Html(layout(&visitor, state.options.demo, None, "/insight", t(visitor.lang, "insight-title"), &main)).into_response()
+    Html(layout(
+        &visitor,
+        state.options.demo,
+        None,
+        "/insight",
+        t(visitor.lang, "insight-title"),
+        &main,
+    ))
+    .into_response()
 }
 
 #[derive(serde::Deserialize)]
@@ -60,18 +71,37 @@ pub async fn report(
             Scope::Hospitals(Default::default())
         }
     };
-    let insight = match state.platform.insight(&form.national_id, scope_of, &principal.name).await {
+    let insight = match state
+        .platform
+        .insight(&form.national_id, scope_of, &principal.name)
+        .await
+    {
         Ok(insight) => insight,
         Err(AppError::Invalid(findings)) => {
             let message = findings.first().map_or("", |f| f.message(lang)).to_owned();
             let main = lookup_form(&visitor, Some(&message));
-            let page = layout(&visitor, state.options.demo, None, "/insight", t(lang, "insight-title"), &main);
+            let page = layout(
+                &visitor,
+                state.options.demo,
+                None,
+                "/insight",
+                t(lang, "insight-title"),
+                &main,
+            );
             return (StatusCode::UNPROCESSABLE_ENTITY, Html(page)).into_response();
         }
         Err(err) => return failure_page(&state, &visitor, &err),
     };
     let main = report_main(&visitor, &insight);
-    Html(layout(&visitor, state.options.demo, None, "/insight", t(lang, "insight-title"), &main)).into_response()
+    Html(layout(
+        &visitor,
+        state.options.demo,
+        None,
+        "/insight",
+        t(lang, "insight-title"),
+        &main,
+    ))
+    .into_response()
 }
 
 fn report_main(visitor: &Visitor, insight: &Insight) -> String {
@@ -88,7 +118,10 @@ fn report_main(visitor: &Visitor, insight: &Insight) -> String {
             escape(title.get(lang))
         ));
         if held.is_empty() {
-            out.push_str(&format!("<p class=\"insight-none\">{}</p>\n", escape(t(lang, "insight-none"))));
+            out.push_str(&format!(
+                "<p class=\"insight-none\">{}</p>\n",
+                escape(t(lang, "insight-none"))
+            ));
         }
         for item in held {
             let r = &item.registration;
@@ -97,7 +130,10 @@ fn report_main(visitor: &Visitor, insight: &Insight) -> String {
                 escape(&t_with(
                     lang,
                     "insight-registration",
-                    &[("hospital", &r.hospital), ("status", kvalreg_app::status_name(r.status))]
+                    &[
+                        ("hospital", &r.hospital),
+                        ("status", kvalreg_app::status_name(r.status))
+                    ]
                 ))
             ));
             for (name, value) in &r.values {
@@ -116,7 +152,12 @@ fn report_main(visitor: &Visitor, insight: &Insight) -> String {
             for a in &item.accesses {
                 let purpose = serde_json::from_str::<serde_json::Value>(&a.detail)
                     .ok()
-                    .and_then(|d| d.get("purpose").or(d.get("reason")).and_then(|p| p.as_str()).map(str::to_owned))
+                    .and_then(|d| {
+                        d.get("purpose")
+                            .or(d.get("reason"))
+                            .and_then(|p| p.as_str())
+                            .map(str::to_owned)
+                    })
                     .unwrap_or_default();
                 out.push_str(&format!(
                     "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",

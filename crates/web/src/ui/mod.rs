@@ -191,7 +191,10 @@ fn layout(visitor: &Visitor, demo: bool, hospital: Option<&str>, here: &str, tit
                 escape(t(lang, "nav-signout")),
             ));
             if principal.has(Role::Auditor, None, None) {
-                nav.push_str(&format!(" · <a id=\"nav-audit\" href=\"/audit\">{}</a>", escape(t(lang, "nav-audit"))));
+                nav.push_str(&format!(
+                    " · <a id=\"nav-audit\" href=\"/audit\">{}</a>",
+                    escape(t(lang, "nav-audit"))
+                ));
             }
             if let Some(token) = principal.csrf() {
                 body_attributes = format!(" hx-headers='{{\"X-CSRF-Token\": \"{}\"}}'", escape(token));

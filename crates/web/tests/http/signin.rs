@@ -258,8 +258,16 @@ fn the_auditor_searches_the_log_sees_the_chain_and_the_search_is_audited() {
     server.add_user("kari", &["registrar:stroke:UNN-TRO"]);
     let kari = server.sign_in("kari");
     let revisor = server.sign_in("revisor");
-    assert_eq!(server.get("/audit").session(&kari).send().status, 403, "a registrar may not read the log");
-    let page = server.get("/audit?actor=kari&action=signin").session(&revisor).header("Cookie", "kvalreg_lang=en").send();
+    assert_eq!(
+        server.get("/audit").session(&kari).send().status,
+        403,
+        "a registrar may not read the log"
+    );
+    let page = server
+        .get("/audit?actor=kari&action=signin")
+        .session(&revisor)
+        .header("Cookie", "kvalreg_lang=en")
+        .send();
     assert_eq!(page.status, 200, "{}", page.text);
     assert!(page.text.contains("The chain is whole"), "{}", page.text);
     assert!(page.text.contains("id=\"audit-head\""));
@@ -269,37 +277,84 @@ fn the_auditor_searches_the_log_sees_the_chain_and_the_search_is_audited() {
     let bad = server.get("/audit?colour=red").session(&revisor).send();
     assert_eq!(bad.status, 400);
     assert!(bad.text.contains("colour"));
-    let searches: Vec<_> = server.audit_entries().into_iter().filter(|e| e.action == "audit.search").collect();
+    let searches: Vec<_> = server
+        .audit_entries()
+        .into_iter()
+        .filter(|e| e.action == "audit.search")
+        .collect();
     assert_eq!(searches.len(), 1, "the refused search is not recorded");
     assert_eq!(searches[0].actor, "revisor");
-    assert!(searches[0].detail.contains("\"actor\":\"kari\""), "{}", searches[0].detail);
+    assert!(
+        searches[0].detail.contains("\"actor\":\"kari\""),
+        "{}",
+        searches[0].detail
+    );
 }
 
 #[test]
 fn a_register_admin_looks_a_person_up_and_sees_every_access() {
     let server = TestServer::sqlite(WebOptions::default());
     let doc = crate::documents::draft(61, "UNN-TRO", "2024-03-10");
-    let created = server.post("/api/v1/registers/stroke/registrations").json(&doc).send().expect(201);
+    let created = server
+        .post("/api/v1/registers/stroke/registrations")
+        .json(&doc)
+        .send()
+        .expect(201);
     let id = created["id"].as_str().expect("id").to_owned();
     let reader = server.token("ward-system", "registrar:stroke:UNN-TRO");
-    server.get(&format!("/api/v1/registers/stroke/registrations/{id}")).bearer(&reader).send().expect(200);
+    server
+        .get(&format!("/api/v1/registers/stroke/registrations/{id}"))
+        .bearer(&reader)
+        .send()
+        .expect(200);
     server.add_user("admin", &["register_admin:stroke"]);
     server.add_user("kari", &["unit_lead:stroke:UNN-TRO"]);
     let admin = server.sign_in("admin");
     let kari = server.sign_in("kari");
     let national_id = doc["national_id"].as_str().expect("id");
     let body = format!("national_id={national_id}").into_bytes();
-    assert_eq!(server.post("/insight").session(&kari).raw(FORM, body.clone()).send().status, 403);
-    let report = server.post("/insight").session(&admin).header("Cookie", "kvalreg_lang=en").raw(FORM, body).send();
+    assert_eq!(
+        server
+            .post("/insight")
+            .session(&kari)
+            .raw(FORM, body.clone())
+            .send()
+            .status,
+        403
+    );
+    let report = server
+        .post("/insight")
+        .session(&admin)
+        .header("Cookie", "kvalreg_lang=en")
+        .raw(FORM, body)
+        .send();
     assert_eq!(report.status, 200, "{}", report.text);
-    assert!(report.text.contains("Registration at UNN-TRO (draft)"), "{}", report.text);
+    assert!(
+        report.text.contains("Registration at UNN-TRO (draft)"),
+        "{}",
+        report.text
+    );
     let accesses = between(&report.text, "<table class=\"insight-accesses\">", "</table>");
-    assert!(accesses.contains("token:ward-system") && accesses.contains("registration.read"), "{accesses}");
-    assert!(accesses.contains("registration.create") && accesses.contains("api_read"), "{accesses}");
-    let malformed = server.post("/insight").session(&admin).raw(FORM, b"national_id=12345678901".to_vec()).send();
+    assert!(
+        accesses.contains("token:ward-system") && accesses.contains("registration.read"),
+        "{accesses}"
+    );
+    assert!(
+        accesses.contains("registration.create") && accesses.contains("api_read"),
+        "{accesses}"
+    );
+    let malformed = server
+        .post("/insight")
+        .session(&admin)
+        .raw(FORM, b"national_id=12345678901".to_vec())
+        .send();
     assert_eq!(malformed.status, 422);
     assert!(malformed.text.contains("id=\"insight-refusal\""));
-    let lookups: Vec<_> = server.audit_entries().into_iter().filter(|e| e.action == "insight.lookup").collect();
+    let lookups: Vec<_> = server
+        .audit_entries()
+        .into_iter()
+        .filter(|e| e.action == "insight.lookup")
+        .collect();
     assert_eq!(lookups.len(), 1);
     assert!(lookups[0].detail.contains(&id) && !lookups[0].detail.contains(national_id));
 }
