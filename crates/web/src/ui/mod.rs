@@ -11,6 +11,7 @@ use crate::access::{CSRF_FIELD, PAGE_REGISTER, Route, Rule, cookie, route};
 use crate::html::escape;
 
 mod account;
+mod admin;
 mod audit;
 pub(crate) mod catalogue;
 mod edit;
@@ -64,6 +65,26 @@ pub fn routes() -> Vec<Route> {
         route(M::GET, "/h/{hospital}/r/{id}/history", Rule::Records, pages::history),
         route(M::GET, "/audit", Rule::Auditor, audit::page),
         route(M::GET, "/insight", Rule::RegisterAdmin, insight::page),
+        route(M::GET, "/admin/users", Rule::RegisterAdmin, admin::page),
+        route(M::POST, "/admin/users", Rule::RegisterAdmin, admin::add),
+        route(
+            M::POST,
+            "/admin/users/{name}/disable",
+            Rule::RegisterAdmin,
+            admin::disable,
+        ),
+        route(
+            M::POST,
+            "/admin/users/{name}/enable",
+            Rule::RegisterAdmin,
+            admin::enable,
+        ),
+        route(
+            M::POST,
+            "/admin/users/{name}/reset-2fa",
+            Rule::RegisterAdmin,
+            admin::reset_second_factor,
+        ),
         route(M::POST, "/insight", Rule::RegisterAdmin, insight::report),
     ];
     all.extend(quality::routes());
@@ -190,6 +211,13 @@ fn layout(visitor: &Visitor, demo: bool, hospital: Option<&str>, here: &str, tit
                 visitor.csrf_input(),
                 escape(t(lang, "nav-signout")),
             ));
+            if principal.has(Role::RegisterAdmin, None, None) {
+                nav.push_str(&format!(
+                    " · <a id=\"nav-admin\" href=\"/admin/users\">{}</a> · <a id=\"nav-insight\" href=\"/insight\">{}</a>",
+                    escape(t(lang, "nav-admin")),
+                    escape(t(lang, "insight-title"))
+                ));
+            }
             if principal.has(Role::Auditor, None, None) {
                 nav.push_str(&format!(
                     " · <a id=\"nav-audit\" href=\"/audit\">{}</a>",

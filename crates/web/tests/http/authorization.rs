@@ -71,6 +71,11 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
     ("GET", "/audit", Rule::Auditor),
     ("GET", "/insight", Rule::RegisterAdmin),
     ("POST", "/insight", Rule::RegisterAdmin),
+    ("GET", "/admin/users", Rule::RegisterAdmin),
+    ("POST", "/admin/users", Rule::RegisterAdmin),
+    ("POST", "/admin/users/{name}/disable", Rule::RegisterAdmin),
+    ("POST", "/admin/users/{name}/enable", Rule::RegisterAdmin),
+    ("POST", "/admin/users/{name}/reset-2fa", Rule::RegisterAdmin),
 ];
 
 /// The roles of domain.md 2 as tokens, each scoped to the own hospital where it has one.
@@ -131,6 +136,7 @@ fn every_route_role_and_hospital_is_allowed_or_denied_as_expected() {
             .expect(201);
         body["id"].as_str().expect("id").to_owned()
     };
+    server.add_user("matrix-user", &["registrar:stroke:UNN-TRO"]);
     let own_id = create(71, OWN);
     let foreign_id = create(72, FOREIGN);
     let tokens: Vec<(&str, String)> = ROLES
@@ -154,7 +160,8 @@ fn every_route_role_and_hospital_is_allowed_or_denied_as_expected() {
                 .replace("{code}", hospital)
                 .replace("{id}", id)
                 .replace("{file}", "style.css")
-                .replace("{indicator}", "stroke_unit");
+                .replace("{indicator}", "stroke_unit")
+                .replace("{name}", "matrix-user");
             let principals = tokens
                 .iter()
                 .map(|(role, token)| (Some(*role), Some(token)))

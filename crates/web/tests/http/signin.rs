@@ -358,3 +358,70 @@ fn a_register_admin_looks_a_person_up_and_sees_every_access() {
     assert_eq!(lookups.len(), 1);
     assert!(lookups[0].detail.contains(&id) && !lookups[0].detail.contains(national_id));
 }
+
+#[test]
+fn a_register_admin_adds_disables_and_resets_users_of_their_register() {
+    let server = TestServer::sqlite(WebOptions::default());
+    server.add_user("admin", &["register_admin:stroke"]);
+    server.add_user("revisor", &["auditor"]);
+    let admin = server.sign_in("admin");
+    let form = |pairs: &str| pairs.as_bytes().to_vec();
+    let added = server
+        .post("/admin/users")
+        .session(&admin)
+        .header("Cookie", "kvalreg_lang=en")
+        .raw(
+            FORM,
+            form(&format!(
+                "name=nina&password={PASSWORD}&role=registrar&register=stroke&hospital=UNN-TRO"
+            )),
+        )
+        .send();
+    assert_eq!(added.status, 200, "{}", added.text);
+    assert!(added.text.contains("User nina added"), "{}", added.text);
+    assert!(between(&added.text, "<tbody>", "</tbody>").contains("registrar:stroke:UNN-TRO"));
+    assert!(
+        !added.text.contains("id=\"user-revisor\""),
+        "platform-wide users are not listed"
+    );
+    let refused = server
+        .post("/admin/users")
+        .session(&admin)
+        .header("Cookie", "kvalreg_lang=en")
+        .raw(FORM, form("name=Nina%20B&password=short&role=auditor&register=stroke"))
+        .send();
+    assert_eq!(refused.status, 422);
+    assert!(refused.text.contains("cannot be granted here"), "{}", refused.text);
+    let short = server
+        .post("/admin/users")
+        .session(&admin)
+        .header("Cookie", "kvalreg_lang=en")
+        .raw(
+            FORM,
+            form("name=ola&password=short&role=registrar&register=stroke&hospital=UNN-TRO"),
+        )
+        .send();
+    assert_eq!(short.status, 422);
+    assert!(short.text.contains("password: "), "the field is named: {}", short.text);
+    // The new user signs in (and enrols); disabled, they cannot.
+    let nina = server.sign_in("nina");
+    assert_eq!(server.get("/h/UNN-TRO").session(&nina).send().status, 200);
+    let disabled = server.post("/admin/users/nina/disable").session(&admin).send();
+    assert_eq!(disabled.header("location"), Some("/admin/users"));
+    assert_eq!(
+        server.get("/h/UNN-TRO").session(&nina).send().status,
+        303,
+        "the session ends with the user"
+    );
+    assert_eq!(
+        server
+            .post("/admin/users/revisor/disable")
+            .session(&admin)
+            .send()
+            .status,
+        403
+    );
+    let actions: Vec<String> = server.audit_entries().into_iter().map(|e| e.action).collect();
+    assert!(actions.contains(&"user.disable".to_owned()));
+    assert_eq!(actions.iter().filter(|a| *a == "user.add").count(), 3);
+}
