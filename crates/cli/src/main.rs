@@ -60,9 +60,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             HospitalsCommand::List => hospitals::list(&global).await.map(|()| ExitCode::SUCCESS),
             HospitalsCommand::Import { file } => hospitals::import(&global, &file).await.map(|()| ExitCode::SUCCESS),
         },
-        Command::Audit {
-            command: AuditCommand::Verify,
-        } => privacy::verify(&global).await,
+        Command::Audit { command } => match command {
+            AuditCommand::Verify { anchors } => privacy::verify(&global, anchors.as_deref()).await,
+            AuditCommand::Anchor { append } => privacy::anchor(&global, &append).await.map(|()| ExitCode::SUCCESS),
+        },
         Command::Reservation { command } => match command {
             ReservationCommand::Add(args) => privacy::add(&global, args).await.map(|()| ExitCode::SUCCESS),
             ReservationCommand::Withdraw(args) => privacy::withdraw(&global, args).await,

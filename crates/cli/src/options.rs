@@ -166,7 +166,19 @@ pub struct UserAddArgs {
 #[derive(Subcommand)]
 pub enum AuditCommand {
     /// Check every entry; exits non-zero naming the first altered, removed or reordered one
-    Verify,
+    Verify {
+        /// A file of anchors written by `audit anchor`: each recorded entry must still be
+        /// there with the same hash (catches the newest entries being removed)
+        #[arg(long)]
+        anchors: Option<PathBuf>,
+    },
+    /// Append the chain's head (entry number and hash) to a file kept outside the database
+    /// (another machine, write-once storage, a printed report)
+    Anchor {
+        /// The anchor file to append to
+        #[arg(long)]
+        append: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]

@@ -3,21 +3,60 @@
 //! command line, which other users of the machine can read in the process list.
 
 use std::io::BufRead;
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
-use kvalreg_store::AuditProblem;
+use kvalreg_store::{AuditFilter, AuditProblem};
 
 use crate::options::{Global, ReservationArgs, open_data_store, open_platform};
 
 /// Checks the whole audit chain; prints the entry count and head hash (worth recording
 /// outside the database: removing the newest entries leaves a shorter valid chain) or names
-/// the first bad entry and fails.
-pub async fn verify(global: &Global) -> anyhow::Result<ExitCode> {
+/// the first bad entry and fails. With `anchors`, every anchored entry must still carry its
+/// recorded hash.
+pub async fn verify(global: &Global, anchors: Option<&Path>) -> anyhow::Result<ExitCode> {
     let store = open_data_store(global).await?;
     let report = store.verify_audit().await.context("cannot read the audit log")?;
     match report.first_bad {
         None => {
+            if let Some(path) = anchors {
+                let text =
+                    std::fs::read_to_string(path).with_context(|| format!("cannot read anchors {}", path.display()))?;
+                for (number, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+                    let mut parts = line.split_whitespace();
+                    let (Some(seq), Some(hash)) = (parts.next().and_then(|s| s.parse::<i64>().ok()), parts.next())
+                    else {
+                        bail!("{} line {}: not `<entry> <hash> [time]`", path.display(), number + 1);
+                    };
+                    let filter = AuditFilter {
+                        after_seq: Some(seq - 1),
+                        limit: 1,
+                        ..AuditFilter::default()
+                    };
+                    let entry = store
+                        .audit_entries(&filter)
+                        .await
+                        .context("cannot read the audit log")?;
+                    match entry.first().filter(|e| e.seq == seq) {
+                        None => {
+                            eprintln!(
+                                "audit log broken: entry {seq}, anchored in {}, is gone (the newest entries were removed)",
+                                path.display()
+                            );
+                            return Ok(ExitCode::FAILURE);
+                        }
+                        Some(e) if e.hash != hash => {
+                            eprintln!(
+                                "audit log broken: entry {seq} no longer has the hash anchored in {} (the chain was rewritten)",
+                                path.display()
+                            );
+                            return Ok(ExitCode::FAILURE);
+                        }
+                        Some(_) => {}
+                    }
+                }
+            }
             println!("audit log intact: {} entries, head {}", report.entries, report.head);
             Ok(ExitCode::SUCCESS)
         }
@@ -31,6 +70,31 @@ pub async fn verify(global: &Global) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+/// Appends `<entries> <head hash> <time>` to the anchor file.
+pub async fn anchor(global: &Global, path: &Path) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let store = open_data_store(global).await?;
+    let report = store.verify_audit().await.context("cannot read the audit log")?;
+    if let Some((seq, _)) = report.first_bad {
+        bail!("the audit log is broken at entry {seq}: run `kvalreg audit verify`; nothing anchored");
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("cannot open anchors {}", path.display()))?;
+    writeln!(file, "{} {} {}", report.entries, report.head, jiff::Timestamp::now())
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("cannot write anchors {}", path.display()))?;
+    println!(
+        "anchored entry {} ({}) in {}",
+        report.entries,
+        report.head,
+        path.display()
+    );
+    Ok(())
 }
 
 /// The national id on the first line of stdin.

@@ -217,3 +217,49 @@ fn users_are_added_with_a_password_from_stdin_listed_and_disabled() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_anchored_head_catches_removed_newest_entries() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    common::ok(root, &["--data-dir", "data", "init"]);
+    let set = common::synthetic_set(1, 9);
+    let lines: Vec<String> = set.iter().take(5).map(|(d, s)| common::ndjson_line(d, *s)).collect();
+    std::fs::write(root.join("five.ndjson"), lines.join("\n") + "\n").expect("write");
+    common::ok(
+        root,
+        &["--data-dir", "data", "import", "--register", "stroke", "five.ndjson"],
+    );
+    let anchors = root.join("anchors.txt");
+    let said = common::ok(
+        root,
+        &[
+            "--data-dir",
+            "data",
+            "audit",
+            "anchor",
+            "--append",
+            &anchors.display().to_string(),
+        ],
+    );
+    assert!(said.starts_with("anchored entry 5 "), "{said}");
+    let verify = [
+        "--data-dir",
+        "data",
+        "audit",
+        "verify",
+        "--anchors",
+        &anchors.display().to_string(),
+    ];
+    assert!(common::ok(root, &verify).starts_with("audit log intact: 5 entries"));
+    // Removing the newest entries leaves a valid shorter chain; only the anchor notices.
+    tamper(root, "DELETE FROM audit WHERE seq >= 4").await;
+    assert!(common::ok(root, &["--data-dir", "data", "audit", "verify"]).starts_with("audit log intact: 3 entries"));
+    let out = common::run(root, &verify);
+    assert!(!out.status.success());
+    assert!(
+        common::stderr(&out).contains("entry 5, anchored in"),
+        "{}",
+        common::stderr(&out)
+    );
+}
