@@ -184,3 +184,4 @@ admin-role-refused = The role «{ $role }» cannot be granted here
 admin-register-refused = You do not administer the register «{ $register }»
 admin-added = User { $user } added; they set up two-factor at their first sign-in.
 admin-not-yours = The user has no role in a register you administer.
+insight-pdf = Download as PDF

@@ -184,3 +184,4 @@ admin-role-refused = Rollen «{ $role }» kan ikke gis her
 admin-register-refused = Du administrerer ikke registeret «{ $register }»
 admin-added = Brukeren { $user } er lagt til; de setter opp tofaktor ved første innlogging.
 admin-not-yours = Brukeren har ingen rolle i et register du administrerer.
+insight-pdf = Last ned som PDF

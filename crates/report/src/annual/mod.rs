@@ -5,7 +5,6 @@
 //! [`AnnualReport::pdf`] write the same content in Norwegian bokmål.
 
 mod html;
-mod layout;
 mod pdf;
 mod text;
 

@@ -1,13 +1,13 @@
 //! The annual report as a PDF: the same sections and words as the HTML twin, laid out on A4
-//! pages with the flow of [`super::layout`].
+//! pages with the flow of [`crate::layout`].
 
 use kvalreg_analytics::svg::Bands;
 use kvalreg_core::definition::{Direction, Level};
 
 use super::html::figure_max;
-use super::layout::{ACCENT, Align, Cell, ChartRow, Column, Flow, GREEN, GREY, INK, RED, YELLOW};
 use super::text;
 use super::{AnnualReport, Coverage, IndicatorSection};
+use crate::layout::{ACCENT, Align, Cell, ChartRow, Column, Flow, GREEN, GREY, INK, RED, YELLOW};
 use crate::pdf::Font;
 
 const BODY: f64 = 9.5;

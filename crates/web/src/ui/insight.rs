@@ -5,8 +5,10 @@
 use axum::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{Html, IntoResponse, Response};
 use kvalreg_app::AppError;
+use kvalreg_app::access::Principal;
 use kvalreg_app::insight::Insight;
 use kvalreg_store::{Role, Scope};
 
@@ -56,12 +58,13 @@ pub struct Lookup {
     national_id: String,
 }
 
-pub async fn report(
-    State(state): State<AppState>,
-    visitor: Visitor,
-    Signed(principal): Signed,
-    Form(form): Form<Lookup>,
-) -> Response {
+/// The person's insight from the posted national id, or the page refusing it.
+async fn lookup(
+    state: &AppState,
+    visitor: &Visitor,
+    principal: &Principal,
+    national_id: &str,
+) -> Result<Insight, Response> {
     let lang = visitor.lang;
     // Each register the caller administers, whole; no other register.
     let scope_of = |register: &str| {
@@ -71,28 +74,44 @@ pub async fn report(
             Scope::Hospitals(Default::default())
         }
     };
-    let insight = match state
-        .platform
-        .insight(&form.national_id, scope_of, &principal.name)
-        .await
-    {
-        Ok(insight) => insight,
+    match state.platform.insight(national_id, scope_of, &principal.name).await {
+        Ok(insight) => Ok(insight),
         Err(AppError::Invalid(findings)) => {
             let message = findings.first().map_or("", |f| f.message(lang)).to_owned();
-            let main = lookup_form(&visitor, Some(&message));
+            let main = lookup_form(visitor, Some(&message));
             let page = layout(
-                &visitor,
+                visitor,
                 state.options.demo,
                 None,
                 "/insight",
                 t(lang, "insight-title"),
                 &main,
             );
-            return (StatusCode::UNPROCESSABLE_ENTITY, Html(page)).into_response();
+            Err((StatusCode::UNPROCESSABLE_ENTITY, Html(page)).into_response())
         }
-        Err(err) => return failure_page(&state, &visitor, &err),
+        Err(err) => Err(failure_page(state, visitor, &err)),
+    }
+}
+
+pub async fn report(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Signed(principal): Signed,
+    Form(form): Form<Lookup>,
+) -> Response {
+    let insight = match lookup(&state, &visitor, &principal, &form.national_id).await {
+        Ok(insight) => insight,
+        Err(refused) => return refused,
     };
-    let main = report_main(&visitor, &insight);
+    let lang = visitor.lang;
+    let mut main = report_main(&visitor, &insight);
+    main.push_str(&format!(
+        "<form method=\"post\" action=\"/insight/pdf\">{}<input type=\"hidden\" name=\"national_id\" value=\"{}\">\
+         <button type=\"submit\" id=\"insight-pdf\">{}</button></form>\n",
+        visitor.csrf_input(),
+        escape(&form.national_id),
+        escape(t(lang, "insight-pdf"))
+    ));
     Html(layout(
         &visitor,
         state.options.demo,
@@ -102,6 +121,28 @@ pub async fn report(
         &main,
     ))
     .into_response()
+}
+
+/// The same report as a PDF to send to the person.
+pub async fn pdf(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Signed(principal): Signed,
+    Form(form): Form<Lookup>,
+) -> Response {
+    let insight = match lookup(&state, &visitor, &principal, &form.national_id).await {
+        Ok(insight) => insight,
+        Err(refused) => return refused,
+    };
+    let bytes = kvalreg_report::insight::insight_pdf(&insight, jiff::Timestamp::now());
+    (
+        [
+            (CONTENT_TYPE, "application/pdf"),
+            (CONTENT_DISPOSITION, "attachment; filename=\"innsyn.pdf\""),
+        ],
+        bytes,
+    )
+        .into_response()
 }
 
 fn report_main(visitor: &Visitor, insight: &Insight) -> String {

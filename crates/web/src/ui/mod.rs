@@ -86,6 +86,7 @@ pub fn routes() -> Vec<Route> {
             admin::reset_second_factor,
         ),
         route(M::POST, "/insight", Rule::RegisterAdmin, insight::report),
+        route(M::POST, "/insight/pdf", Rule::RegisterAdmin, insight::pdf),
     ];
     all.extend(quality::routes());
     all

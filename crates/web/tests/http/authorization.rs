@@ -71,6 +71,7 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
     ("GET", "/audit", Rule::Auditor),
     ("GET", "/insight", Rule::RegisterAdmin),
     ("POST", "/insight", Rule::RegisterAdmin),
+    ("POST", "/insight/pdf", Rule::RegisterAdmin),
     ("GET", "/admin/users", Rule::RegisterAdmin),
     ("POST", "/admin/users", Rule::RegisterAdmin),
     ("POST", "/admin/users/{name}/disable", Rule::RegisterAdmin),

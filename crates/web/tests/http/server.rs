@@ -398,6 +398,18 @@ impl Call<'_> {
     }
 
     pub fn send(self) -> Reply {
+        let (status, headers, bytes) = self.exchange();
+        let text = String::from_utf8(bytes).expect("a text response body");
+        Reply { status, headers, text }
+    }
+
+    /// Sends the request and returns the status and the body as bytes (a PDF).
+    pub fn send_bytes(self) -> (u16, Vec<u8>) {
+        let (status, _, bytes) = self.exchange();
+        (status, bytes)
+    }
+
+    fn exchange(self) -> (u16, ureq::http::HeaderMap, Vec<u8>) {
         let mut request = ureq::http::Request::builder()
             .method(self.method.as_str())
             .uri(format!("{}{}", self.server.base, self.path));
@@ -422,8 +434,8 @@ impl Call<'_> {
             .unwrap_or_else(|e| panic!("{} {}: {e}", self.method, self.path));
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let text = response.body_mut().read_to_string().expect("response body");
-        Reply { status, headers, text }
+        let bytes = response.body_mut().read_to_vec().expect("response body");
+        (status, headers, bytes)
     }
 }
 
@@ -497,4 +509,22 @@ fn database_names_are_replaced() {
         database_url("postgres://localhost?sslmode=disable", "x2"),
         "postgres://localhost/x2?sslmode=disable"
     );
+}
+
+/// The text of a PDF, by Debian's `pdftotext` (package poppler-utils).
+pub fn pdf_text(pdf: &[u8]) -> String {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("document.pdf");
+    std::fs::write(&file, pdf).expect("write the PDF");
+    let out = std::process::Command::new("pdftotext")
+        .arg(&file)
+        .arg("-")
+        .output()
+        .unwrap_or_else(|e| panic!("pdftotext is needed (apt-get install poppler-utils): {e}"));
+    assert!(
+        out.status.success(),
+        "pdftotext: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }

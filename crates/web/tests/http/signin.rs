@@ -343,6 +343,19 @@ fn a_register_admin_looks_a_person_up_and_sees_every_access() {
         accesses.contains("registration.create") && accesses.contains("api_read"),
         "{accesses}"
     );
+    let pdf = server
+        .post("/insight/pdf")
+        .session(&admin)
+        .raw(FORM, format!("national_id={national_id}").into_bytes())
+        .send_bytes();
+    assert_eq!(pdf.0, 200);
+    assert!(pdf.1.starts_with(b"%PDF-1.4"), "a PDF");
+    let text = crate::server::pdf_text(&pdf.1);
+    assert!(
+        text.contains("Innsynsrapport") && text.contains("Registrering ved UNN-TRO"),
+        "{text}"
+    );
+    assert!(text.contains("token:ward-system"), "{text}");
     let malformed = server
         .post("/insight")
         .session(&admin)
@@ -355,7 +368,7 @@ fn a_register_admin_looks_a_person_up_and_sees_every_access() {
         .into_iter()
         .filter(|e| e.action == "insight.lookup")
         .collect();
-    assert_eq!(lookups.len(), 1);
+    assert_eq!(lookups.len(), 2, "the page and the PDF");
     assert!(lookups[0].detail.contains(&id) && !lookups[0].detail.contains(national_id));
 }
 
