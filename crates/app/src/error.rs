@@ -45,6 +45,10 @@ pub enum AppError {
     Io(#[from] std::io::Error),
     #[error("{0}")]
     Format(String),
+    #[error("the research project was refused: {}", summary(.0))]
+    ProjectRefused(Vec<Finding>),
+    #[error("{0}")]
+    ExtractRefused(String),
 }
 
 impl From<StoreError> for AppError {

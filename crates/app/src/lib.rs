@@ -22,6 +22,7 @@ mod person;
 mod platform;
 mod privacy;
 mod registers;
+pub mod research;
 pub mod synthetic;
 mod users;
 mod workflow;

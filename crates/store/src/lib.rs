@@ -12,6 +12,7 @@ mod diff;
 mod postgres;
 mod query;
 mod record;
+mod research;
 mod sqlite;
 mod users;
 
@@ -26,6 +27,7 @@ pub use access::{AccessChange, Account, ApiToken, Lockout, Session};
 pub use audit::{AuditEntry, AuditFilter, AuditProblem, AuditRecord, AuditReport, GENESIS};
 pub use connect::connect;
 pub use postgres::PostgresStore;
+pub use research::{DateHandling, ResearchProject};
 pub use sqlite::SqliteStore;
 pub use users::{Grant, Role, User};
 
@@ -194,6 +196,8 @@ pub enum StoreError {
     TokenExists(String),
     #[error("there is no API token called {0}")]
     UnknownToken(String),
+    #[error("there is already a research project called {0}")]
+    ProjectExists(String),
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
 }
@@ -268,4 +272,12 @@ pub trait Store: Send + Sync {
     /// Applies a change to sign-in state, sessions or tokens with its audit entry in one
     /// transaction; returns how many rows it changed (sessions ended, a failure counted).
     async fn change_access(&self, change: AccessChange, actor: &str) -> Result<u64>;
+    /// Adds a research project (audited as `research.project_add`, never with its key). The
+    /// researcher must be a user (otherwise UnknownUser) and the id new (otherwise
+    /// ProjectExists); the caller has checked the register and variables and sealed the key.
+    async fn add_research_project(&self, project: &ResearchProject, actor: &str) -> Result<()>;
+    /// Every research project, ordered by id.
+    async fn research_projects(&self) -> Result<Vec<ResearchProject>>;
+    /// The research project called `id`, if there is one.
+    async fn research_project(&self, id: &str) -> Result<Option<ResearchProject>>;
 }

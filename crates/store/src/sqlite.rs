@@ -20,15 +20,21 @@ use crate::record::{
     ChangeEntry, ChangeRow, HospitalRow, Pending, RegistrationRow, VersionRow, first_versions, hospitals_of, now,
     timestamp_text,
 };
+use crate::research::project_entry;
 use crate::users::{UserRow, grants_entry, users_of};
 use crate::{
     AccessChange, Account, ApiToken, AuditEntry, AuditFilter, AuditRecord, AuditReport, Change, Filter, Grant,
-    Hospital, Registration, Result, Scope, Session, Store, StoreError, User, Version, Write,
+    Hospital, Registration, ResearchProject, Result, Scope, Session, Store, StoreError, User, Version, Write,
 };
 
 /// The access statements on this backend's connections.
 mod access_sql {
     crate::access::access_statements!(sqlx::SqliteConnection, "$1");
+}
+
+/// The research project statements on this backend's connections.
+mod research_sql {
+    crate::research::research_statements!(sqlx::SqliteConnection);
 }
 
 const DIALECT: Dialect = Dialect { date: "", uuid: "" };
@@ -113,6 +119,13 @@ fn migrator() -> Migrator {
             "access".into(),
             MigrationType::Simple,
             include_str!("../migrations/sqlite/0004_access.sql").into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            5,
+            "research".into(),
+            MigrationType::Simple,
+            include_str!("../migrations/sqlite/0005_research.sql").into_sql_str(),
             false,
         ),
     ])
@@ -637,5 +650,21 @@ impl Store for SqliteStore {
         }
         tx.commit().await?;
         Ok(changed)
+    }
+
+    async fn add_research_project(&self, project: &ResearchProject, actor: &str) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        research_sql::insert(&mut tx, project).await?;
+        append_audit(&mut tx, vec![project_entry(project, actor)]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn research_projects(&self) -> Result<Vec<ResearchProject>> {
+        research_sql::projects(&mut *self.pool.acquire().await?).await
+    }
+
+    async fn research_project(&self, id: &str) -> Result<Option<ResearchProject>> {
+        research_sql::project(&mut *self.pool.acquire().await?, id).await
     }
 }
