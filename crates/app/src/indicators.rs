@@ -183,6 +183,14 @@ impl IndicatorColumns {
             .map(|c| c.report.clone())
     }
 
+    /// Award status per hospital and quarter from the followed columns (as
+    /// [`crate::awards::award_status`] computes it from the database).
+    pub async fn awards(&self, register: &str, as_of: Date) -> Result<Vec<kvalreg_analytics::AwardResult>, AppError> {
+        let columns = self.columns(register)?;
+        let definition = self.platform.register(register)?;
+        kvalreg_analytics::awards(definition, &columns, &units(&self.platform).await?, as_of).map_err(AppError::Format)
+    }
+
     /// Applies the changes since the last one applied: reads the changed registrations
     /// again and rebuilds the columns of each register that changed. Returns how many
     /// changes were applied.

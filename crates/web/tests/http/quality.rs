@@ -55,6 +55,12 @@ fn dashboard_shows_values_levels_low_n_and_follows_filters() {
     let server = crafted();
     let html = page(&server, "/h/UNN-TRO/quality?year=2024", 200);
     assert!(html.contains("cannot be used to choose a hospital"), "caveat");
+    let awards = element(&html, "<table id=\"awards\">", "</table>");
+    assert!(awards.contains("2024-Q"), "the quarters of the shown year: {awards}");
+    assert!(
+        awards.contains("<td>none</td>"),
+        "too few patients for any award: {awards}"
+    );
     let row = element(&html, "<tr id=\"row-stroke_unit\">", "</tr>");
     let own = element(row, "<td class=\"own\">", "</td>");
     assert!(own.contains("83.3 %") && own.contains("n = 6"), "{own}");

@@ -14,8 +14,8 @@ use kvalreg_core::definition::{Direction, IndicatorKind};
 use super::super::pages::{REGISTER, failure_page};
 use super::super::{Visitor, layout};
 use super::{
-    Choices, Followed, Pairs, Results, bad_query, caveat, level_badge, offered_years, result_text, show_value,
-    shown_year, targets, yearly_report,
+    Choices, Followed, Pairs, Results, bad_query, caveat, columns_of, level_badge, offered_years, result_text,
+    show_value, shown_year, targets, yearly_report,
 };
 use crate::AppState;
 use crate::extract::ApiPath;
@@ -50,7 +50,11 @@ pub async fn page(
         Ok(list) => list,
         Err(err) => return failure_page(&state, &visitor, &AppError::from(err)),
     };
-    let report = match yearly_report(&state, followed, &choices).await {
+    let columns = match columns_of(&state, followed).await {
+        Ok(columns) => columns,
+        Err(err) => return failure_page(&state, &visitor, &err),
+    };
+    let report = match yearly_report(&columns, &choices).await {
         Ok(report) => report,
         Err(err) => return failure_page(&state, &visitor, &err),
     };

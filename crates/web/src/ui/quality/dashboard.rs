@@ -13,8 +13,8 @@ use kvalreg_core::definition::{Indicator, IndicatorKind};
 use super::super::pages::{REGISTER, failure_page};
 use super::super::{Visitor, layout};
 use super::{
-    Choices, Followed, Pairs, Results, bad_query, caveat, level_badge, offered_years, result_text, show_value,
-    shown_year, targets, yearly_report,
+    Choices, Followed, Pairs, Results, bad_query, caveat, columns_of, level_badge, offered_years, result_text,
+    show_value, shown_year, targets, yearly_report,
 };
 use crate::AppState;
 use crate::extract::ApiPath;
@@ -46,7 +46,11 @@ pub async fn page(
         Ok(register) => register,
         Err(err) => return failure_page(&state, &visitor, &err),
     };
-    let report = match yearly_report(&state, followed, &choices).await {
+    let columns = match columns_of(&state, followed).await {
+        Ok(columns) => columns,
+        Err(err) => return failure_page(&state, &visitor, &err),
+    };
+    let report = match yearly_report(&columns, &choices).await {
         Ok(report) => report,
         Err(err) => return failure_page(&state, &visitor, &err),
     };
@@ -109,6 +113,11 @@ pub async fn page(
         ));
     }
     main.push_str("</tbody></table>\n");
+    let awards = match columns.awards(REGISTER, crate::api::today()).await {
+        Ok(awards) => awards,
+        Err(err) => return failure_page(&state, &visitor, &err),
+    };
+    main.push_str(&awards_table(lang, &own.code, year, &awards));
     Html(layout(
         &visitor,
         state.options.demo,
@@ -143,4 +152,46 @@ fn trend(lang: kvalreg_core::messages::Lang, indicator: &Indicator, results: &Re
     svg::trend(&format!("trend-{}", indicator.id), &title, &values, max, &|v| {
         show_value(lang, indicator, v)
     })
+}
+
+/// The hospital's award status (ESO Angels) per quarter of the shown year.
+fn awards_table(
+    lang: kvalreg_core::messages::Lang,
+    hospital: &str,
+    year: i32,
+    awards: &[kvalreg_analytics::AwardResult],
+) -> String {
+    let prefix = format!("{year}-Q");
+    let mut rows = String::new();
+    for award in awards
+        .iter()
+        .filter(|a| a.hospital == hospital && a.period.starts_with(&prefix))
+    {
+        let level = match award.level {
+            kvalreg_analytics::AwardLevel::None => t(lang, "award-none"),
+            kvalreg_analytics::AwardLevel::Gold => t(lang, "award-gold"),
+            kvalreg_analytics::AwardLevel::Platinum => t(lang, "award-platinum"),
+            kvalreg_analytics::AwardLevel::Diamond => t(lang, "award-diamond"),
+        };
+        rows.push_str(&format!(
+            "<tr><td>{}</td><td class=\"number\">{}</td><td>{}</td></tr>\n",
+            escape(&award.period),
+            award.patients,
+            escape(level)
+        ));
+    }
+    if rows.is_empty() {
+        rows = format!(
+            "<tr><td colspan=\"3\">{}</td></tr>\n",
+            escape(t(lang, "award-no-quarters"))
+        );
+    }
+    format!(
+        "<h2>{title}</h2>\n<table id=\"awards\"><thead><tr><th>{quarter}</th><th class=\"number\">{patients}</th><th>{level}</th></tr></thead>\n<tbody>\n{rows}</tbody></table>\n<p class=\"note\">{note}</p>\n",
+        title = escape(t(lang, "award-title")),
+        quarter = escape(t(lang, "award-quarter")),
+        patients = escape(t(lang, "award-patients")),
+        level = escape(t(lang, "award-level")),
+        note = escape(t(lang, "award-note")),
+    )
 }

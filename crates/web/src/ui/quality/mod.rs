@@ -232,13 +232,16 @@ impl<'a> Results<'a> {
     }
 }
 
-/// The yearly indicator report for the selection, from the followed columns or (without a
-/// follower) from the registrations read now.
-async fn yearly_report(state: &AppState, followed: Followed, choices: &Choices) -> Result<Report, AppError> {
-    let columns = match followed {
-        Some(Extension(columns)) => columns,
-        None => Arc::new(IndicatorColumns::load(Arc::clone(&state.platform)).await?),
-    };
+/// The followed columns, or (without a follower) columns built from the registrations now.
+async fn columns_of(state: &AppState, followed: Followed) -> Result<Arc<IndicatorColumns>, AppError> {
+    match followed {
+        Some(Extension(columns)) => Ok(columns),
+        None => Ok(Arc::new(IndicatorColumns::load(Arc::clone(&state.platform)).await?)),
+    }
+}
+
+/// The yearly indicator report for the selection.
+async fn yearly_report(columns: &IndicatorColumns, choices: &Choices) -> Result<Report, AppError> {
     let filter = choices.filter();
     columns
         .report(
