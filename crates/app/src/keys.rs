@@ -39,6 +39,10 @@ impl Platform {
                 totp_secrets.push((user.name, new.encrypt(&self.keys.decrypt(&sealed)?)?));
             }
         }
+        let mut research_keys = Vec::new();
+        for project in self.store.research_projects().await? {
+            research_keys.push((project.id, new.encrypt(&self.keys.decrypt(&project.sealed_key)?)?));
+        }
         let rotated = Rotated {
             registrations: registrations.len(),
             second_factors: totp_secrets.len(),
@@ -48,6 +52,7 @@ impl Platform {
                 AccessChange::Resealed {
                     registrations,
                     totp_secrets,
+                    research_keys,
                 },
                 actor,
             )

@@ -13,6 +13,7 @@ use std::process::Command;
 use jiff::civil::date;
 use kvalreg_app::research::{ExtractFormat, NewProject};
 use kvalreg_app::{AppError, FileFormat, Platform, reference_hospitals, synthetic};
+use kvalreg_core::identity::IdentityKeys;
 use kvalreg_core::time::parse_moment;
 use kvalreg_core::value::Moment;
 use kvalreg_store::{AuditFilter, DateHandling, Filter, Grant, Role, Scope, Status};
@@ -121,7 +122,7 @@ fn assert_no_national_id(bytes: &[u8], ids: &[String], what: &str) {
     }
 }
 
-async fn scenario(platform: &Platform, dir: &Path) {
+async fn scenario(platform: &Platform, dir: &Path, key_file: &Path) {
     platform
         .add_user(
             "forsker",
@@ -425,6 +426,22 @@ async fn scenario(platform: &Platform, dir: &Path) {
         assert!(entry.registration_id.is_none());
     }
     assert_eq!(platform.store.verify_audit().await.expect("verify").first_bad, None);
+
+    // A key rotation seals the project keys again: pseudonyms stay the same.
+    let keys = IdentityKeys::from_file_text(&std::fs::read_to_string(key_file).expect("key file")).expect("keys");
+    let new = keys.with_new_encryption_key().expect("new key");
+    platform.reseal(&new, "admin").await.expect("rotate the keys");
+    let rotated = Platform::new(platform.store.clone(), vec![common::stroke()], new);
+    let after = rotated
+        .write_research_extract("P2026-01", ExtractFormat::Csv, &dir.join("rotated"), "admin")
+        .await
+        .expect("extract after the key rotation");
+    let (_, after_rows) = read_csv(&after.extract);
+    assert_eq!(
+        column(&header, &after_rows, "pseudonym"),
+        pseudonyms,
+        "pseudonyms survive a key rotation"
+    );
 }
 
 /// Opens the workbook with Python's openpyxl and compares its shape and first row.
@@ -463,12 +480,12 @@ print(json.dumps({"sheets": book.sheetnames, "header": values[0], "rows": len(va
 async fn research_extracts_on_sqlite() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let (platform, _data) = common::sqlite_platform(dir.path()).await;
-    scenario(&platform, dir.path()).await;
+    scenario(&platform, dir.path(), &dir.path().join("data/kvalreg.keys")).await;
 }
 
 #[tokio::test]
 async fn research_extracts_on_postgres() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let fresh = common::postgres_platform(dir.path()).await;
-    scenario(&fresh.platform, dir.path()).await;
+    scenario(&fresh.platform, dir.path(), &dir.path().join("keys/kvalreg.keys")).await;
 }

@@ -107,6 +107,8 @@ pub enum AccessChange {
     Resealed {
         registrations: Vec<(uuid::Uuid, Vec<u8>)>,
         totp_secrets: Vec<(String, Vec<u8>)>,
+        /// Research projects' pseudonym keys, by project id.
+        research_keys: Vec<(String, Vec<u8>)>,
     },
 }
 
@@ -164,6 +166,7 @@ pub(crate) fn access_entry(change: &AccessChange, actor: &str) -> Option<AuditEn
         AccessChange::Resealed {
             registrations,
             totp_secrets,
+            ..
         } => entry(
             "keys.rotate",
             &[
@@ -427,7 +430,7 @@ macro_rules! access_statements {
                     }
                     added
                 }
-                AccessChange::Resealed { registrations, totp_secrets } => {
+                AccessChange::Resealed { registrations, totp_secrets, research_keys } => {
                     let mut changed = 0;
                     for (id, sealed) in registrations {
                         changed += sqlx::query(concat!(
@@ -444,6 +447,14 @@ macro_rules! access_statements {
                     for (user, sealed) in totp_secrets {
                         changed += sqlx::query("UPDATE users SET totp_secret = $2 WHERE name = $1 AND totp_secret IS NOT NULL")
                             .bind(user)
+                            .bind(sealed)
+                            .execute(&mut *conn)
+                            .await?
+                            .rows_affected();
+                    }
+                    for (project, sealed) in research_keys {
+                        changed += sqlx::query("UPDATE research_projects SET sealed_key = $2 WHERE id = $1")
+                            .bind(project)
                             .bind(sealed)
                             .execute(&mut *conn)
                             .await?
