@@ -1,21 +1,9 @@
 //! Escaping for server-rendered HTML: every text from data goes through [`escape`] before it
 //! reaches a page, in element content and in quoted attributes alike.
 
-/// Replaces the characters that carry meaning in HTML text and quoted attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+/// The one escaping function of the platform (shared with the SVG figures and the annual
+/// report).
+pub use kvalreg_analytics::svg::escape;
 
 #[cfg(test)]
 mod tests {
