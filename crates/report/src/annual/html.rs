@@ -3,8 +3,7 @@
 
 use std::fmt::Write as _;
 
-use kvalreg_analytics::svg::{Bands, Bar, bar_chart, escape};
-use kvalreg_core::definition::Direction;
+use kvalreg_analytics::svg::{Bar, bar_chart, escape};
 
 use super::text;
 use super::{AnnualReport, Coverage, IndicatorSection};
@@ -121,28 +120,11 @@ impl AnnualReport {
             .iter()
             .map(|h| Bar {
                 label: h.code.clone(),
-                value: h.result.value.map(|v| {
-                    let (low, high) = match (h.result.ci_low, h.result.ci_high, h.result.q1, h.result.q3) {
-                        (Some(l), Some(u), _, _) | (_, _, Some(l), Some(u)) => (l, u),
-                        _ => (v, v),
-                    };
-                    (v, low, high)
-                }),
-                text: if h.result.low_n {
-                    format!("lav N (n = {})", h.result.denominator)
-                } else {
-                    h.result
-                        .value
-                        .map(|v| format!("{} (n = {})", text::value(indicator, v), h.result.denominator))
-                        .unwrap_or_default()
-                },
+                value: text::bar_value(&h.result),
+                text: text::bar_text(indicator, &h.result),
             })
             .collect();
-        let bands = indicator.levels.map(|l| Bands {
-            higher_is_better: indicator.direction == Direction::Higher,
-            green: l.green.limit,
-            yellow: l.yellow.limit,
-        });
+        let bands = text::bands(indicator);
         let max = figure_max(section);
         let chart = bar_chart(
             &format!("bars-{}", indicator.id),

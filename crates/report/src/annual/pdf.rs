@@ -1,8 +1,7 @@
 //! The annual report as a PDF: the same sections and words as the HTML twin, laid out on A4
 //! pages with the flow of [`crate::layout`].
 
-use kvalreg_analytics::svg::Bands;
-use kvalreg_core::definition::{Direction, Level};
+use kvalreg_core::definition::Level;
 
 use super::html::figure_max;
 use super::text;
@@ -253,28 +252,11 @@ impl AnnualReport {
             .iter()
             .map(|h| ChartRow {
                 label: h.code.clone(),
-                value: h.result.value.map(|v| {
-                    let (low, high) = match (h.result.ci_low, h.result.ci_high, h.result.q1, h.result.q3) {
-                        (Some(l), Some(u), _, _) | (_, _, Some(l), Some(u)) => (l, u),
-                        _ => (v, v),
-                    };
-                    (v, low, high)
-                }),
-                text: if h.result.low_n {
-                    format!("lav N (n = {})", h.result.denominator)
-                } else {
-                    h.result
-                        .value
-                        .map(|v| format!("{} (n = {})", text::value(indicator, v), h.result.denominator))
-                        .unwrap_or_default()
-                },
+                value: text::bar_value(&h.result),
+                text: text::bar_text(indicator, &h.result),
             })
             .collect();
-        let bands = indicator.levels.map(|l| Bands {
-            higher_is_better: indicator.direction == Direction::Higher,
-            green: l.green.limit,
-            yellow: l.yellow.limit,
-        });
+        let bands = text::bands(indicator);
         flow.paragraph(
             &format!(
                 "Figur: sykehusene sortert fra best til dårligst med {} over grønt, gult og rødt målnivå.",

@@ -3,7 +3,8 @@
 //! and the sentences built from the figures.
 
 use kvalreg_analytics::report::IndicatorResult;
-use kvalreg_core::definition::{Comparison, Indicator, IndicatorKind, Level, Threshold};
+use kvalreg_analytics::svg::Bands;
+use kvalreg_core::definition::{Comparison, Direction, Indicator, IndicatorKind, Level, Threshold};
 
 use super::{AnnualReport, Coverage, IndicatorSection, StatusCounts};
 
@@ -80,6 +81,39 @@ pub fn threshold(indicator: &Indicator, threshold: &Threshold) -> String {
 }
 
 /// The target levels as a sentence.
+/// A hospital's bar in the comparison figure: (value, low, high) with the 95 % interval for
+/// proportions or the quartiles for medians; none for a hospital without a value.
+pub fn bar_value(result: &IndicatorResult) -> Option<(f64, f64, f64)> {
+    result.value.map(|v| {
+        let (low, high) = match (result.ci_low, result.ci_high, result.q1, result.q3) {
+            (Some(l), Some(u), _, _) | (_, _, Some(l), Some(u)) => (l, u),
+            _ => (v, v),
+        };
+        (v, low, high)
+    })
+}
+
+/// The text beside a hospital's bar: its value and N, or "lav N".
+pub fn bar_text(indicator: &Indicator, result: &IndicatorResult) -> String {
+    if result.low_n {
+        format!("lav N (n = {})", result.denominator)
+    } else {
+        result
+            .value
+            .map(|v| format!("{} (n = {})", value(indicator, v), result.denominator))
+            .unwrap_or_default()
+    }
+}
+
+/// The green and yellow bands of the comparison figure, where the indicator has levels.
+pub fn bands(indicator: &Indicator) -> Option<Bands> {
+    indicator.levels.map(|l| Bands {
+        higher_is_better: indicator.direction == Direction::Higher,
+        green: l.green.limit,
+        yellow: l.yellow.limit,
+    })
+}
+
 pub fn targets(indicator: &Indicator) -> String {
     match &indicator.levels {
         Some(levels) => format!(
