@@ -79,8 +79,7 @@ pub async fn seed_demo_users(platform: &Platform) -> Result<Vec<(&'static str, S
                 .add_user(name, DEMO_PASSWORD, std::slice::from_ref(&grant), "demo")
                 .await?;
         }
-        let scope = [Some(role.name()), *register, *hospital];
-        added.push((*name, scope.iter().flatten().copied().collect::<Vec<_>>().join(":")));
+        added.push((*name, grant.to_string()));
     }
     Ok(added)
 }

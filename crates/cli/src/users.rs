@@ -51,16 +51,6 @@ pub async fn add(global: &Global, args: UserAddArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A grant as written on the command line, `role[:register[:hospital]]`.
-fn grant_text(g: &Grant) -> String {
-    let mut text = g.role.name().to_owned();
-    for part in [&g.register, &g.hospital] {
-        text.push(':');
-        text.push_str(part.as_deref().unwrap_or_default());
-    }
-    text.trim_end_matches(':').to_owned()
-}
-
 /// Prints every user as CSV: name, active, and grants separated by spaces.
 pub async fn list(global: &Global) -> anyhow::Result<()> {
     let platform = open_platform(global).await?;
@@ -68,7 +58,7 @@ pub async fn list(global: &Global) -> anyhow::Result<()> {
     let mut out = csv::Writer::from_writer(std::io::stdout());
     out.write_record(["name", "active", "grants"])?;
     for user in &users {
-        let grants: Vec<String> = user.grants.iter().map(grant_text).collect();
+        let grants: Vec<String> = user.grants.iter().map(Grant::to_string).collect();
         out.write_record([user.name.as_str(), &user.active.to_string(), &grants.join(" ")])?;
     }
     out.flush()?;
@@ -124,7 +114,7 @@ pub async fn list_tokens(global: &Global) -> anyhow::Result<()> {
     for token in &tokens {
         out.write_record([
             token.name.as_str(),
-            &grant_text(&token.grant),
+            &token.grant.to_string(),
             &token.created_by,
             &at(token.created_us),
             &token.revoked_us.map(at).unwrap_or_default(),

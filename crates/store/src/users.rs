@@ -65,6 +65,18 @@ pub struct Grant {
     pub hospital: Option<String>,
 }
 
+/// `role[:register[:hospital]]`, as the command line writes and reads a grant.
+impl std::fmt::Display for Grant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut text = self.role.name().to_owned();
+        for part in [&self.register, &self.hospital] {
+            text.push(':');
+            text.push_str(part.as_deref().unwrap_or_default());
+        }
+        f.write_str(text.trim_end_matches(':'))
+    }
+}
+
 /// A user as stored.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct User {

@@ -44,14 +44,6 @@ fn manages(registers: &[String], user: &User) -> bool {
         .any(|g| g.register.as_ref().is_some_and(|r| registers.contains(r)))
 }
 
-fn grant_text(g: &Grant) -> String {
-    [Some(g.role.name()), g.register.as_deref(), g.hospital.as_deref()]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(":")
-}
-
 async fn users_page(
     state: &AppState,
     visitor: &Visitor,
@@ -81,7 +73,7 @@ async fn users_page(
         };
         rows.push_str(&format!(
             "<tr id=\"user-{name}\"><td>{name}</td><td>{}</td><td>{}</td><td>{toggle} {}</td></tr>\n",
-            escape(&user.grants.iter().map(grant_text).collect::<Vec<_>>().join(", ")),
+            escape(&user.grants.iter().map(Grant::to_string).collect::<Vec<_>>().join(", ")),
             escape(t(lang, if user.active { "admin-active" } else { "admin-disabled" })),
             action("reset-2fa", "admin-reset-2fa"),
         ));
