@@ -9,6 +9,7 @@ mod access;
 mod audit;
 mod connect;
 mod diff;
+mod insight;
 mod postgres;
 mod query;
 mod record;
@@ -26,6 +27,7 @@ use uuid::Uuid;
 pub use access::{AccessChange, Account, ApiToken, Lockout, Session};
 pub use audit::{AuditEntry, AuditFilter, AuditProblem, AuditRecord, AuditReport, GENESIS};
 pub use connect::connect;
+pub use insight::{CodeAttempt, InsightCode, PATIENT_ACTOR, PatientSession, Redemption, Reservation};
 pub use postgres::PostgresStore;
 pub use research::{DateHandling, ResearchProject};
 pub use sqlite::SqliteStore;
@@ -280,4 +282,21 @@ pub trait Store: Send + Sync {
     async fn research_projects(&self) -> Result<Vec<ResearchProject>>;
     /// The research project called `id`, if there is one.
     async fn research_project(&self, id: &str) -> Result<Option<ResearchProject>>;
+    /// Stores a one-time insight access code, only its hash (audited as `insight.code_issue`
+    /// with register and expiry, never the person or the code).
+    async fn add_insight_code(&self, code: &InsightCode, actor: &str) -> Result<()>;
+    /// Tries a person's look-up key with a code in one transaction: the right unspent,
+    /// unexpired and unblocked pair spends the code and stores the attempt's session; a
+    /// wrong pair counts against the person's unspent codes and the code given, which block
+    /// at `lock_after`. Audited as `insight.code_use` or `insight.code_failed` (with the
+    /// reason), with the actor `patient`.
+    async fn redeem_insight_code(&self, attempt: &CodeAttempt) -> Result<Redemption>;
+    /// The patient session whose cookie hashes to `id_hash`.
+    async fn patient_session(&self, id_hash: &str) -> Result<Option<PatientSession>>;
+    /// A patient session was used: its idle clock starts again (not audited).
+    async fn touch_patient_session(&self, id_hash: &str, seen_us: i64) -> Result<()>;
+    /// Removes a patient session (signed out or idle; not audited).
+    async fn end_patient_session(&self, id_hash: &str) -> Result<()>;
+    /// The person's reservations, by register.
+    async fn reservations_of(&self, lookup_key: &str) -> Result<Vec<Reservation>>;
 }

@@ -42,7 +42,7 @@ pub(crate) fn timestamp_text(at: Timestamp) -> String {
     at.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
-fn parse_timestamp(column: &str, text: &str) -> Result<Timestamp> {
+pub(crate) fn parse_timestamp(column: &str, text: &str) -> Result<Timestamp> {
     text.parse()
         .map_err(|e| StoreError::Corrupt(format!("{column} {text:?} is not a timestamp: {e}")))
 }

@@ -15,21 +15,28 @@ use uuid::Uuid;
 
 use crate::access::access_entry;
 use crate::audit::{AuditRow, VERIFY_PAGE, Verifier, chain, reservation_entry, write_entry};
+use crate::insight::{attempt_entry, issue_entry};
 use crate::query::{Dialect, push_filter, push_page, push_scope};
 use crate::record::{
     ChangeEntry, ChangeRow, HospitalRow, Pending, RegistrationRow, VersionRow, first_versions, hospitals_of, now,
-    timestamp_text,
+    parse_timestamp, timestamp_text,
 };
 use crate::research::project_entry;
 use crate::users::{UserRow, grants_entry, users_of};
 use crate::{
-    AccessChange, Account, ApiToken, AuditEntry, AuditFilter, AuditRecord, AuditReport, Change, Filter, Grant,
-    Hospital, Registration, ResearchProject, Result, Scope, Session, Store, StoreError, User, Version, Write,
+    AccessChange, Account, ApiToken, AuditEntry, AuditFilter, AuditRecord, AuditReport, Change, CodeAttempt, Filter,
+    Grant, Hospital, InsightCode, PatientSession, Redemption, Registration, ResearchProject, Reservation, Result,
+    Scope, Session, Store, StoreError, User, Version, Write,
 };
 
 /// The access statements on this backend's connections.
 mod access_sql {
     crate::access::access_statements!(sqlx::SqliteConnection, "$1");
+}
+
+/// The insight code and patient session statements on this backend's connections.
+mod insight_sql {
+    crate::insight::insight_statements!(sqlx::SqliteConnection);
 }
 
 /// The research project statements on this backend's connections.
@@ -126,6 +133,13 @@ fn migrator() -> Migrator {
             "research".into(),
             MigrationType::Simple,
             include_str!("../migrations/sqlite/0005_research.sql").into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            6,
+            "insight codes".into(),
+            MigrationType::Simple,
+            include_str!("../migrations/sqlite/0006_insight_codes.sql").into_sql_str(),
             false,
         ),
     ])
@@ -666,5 +680,49 @@ impl Store for SqliteStore {
 
     async fn research_project(&self, id: &str) -> Result<Option<ResearchProject>> {
         research_sql::project(&mut *self.pool.acquire().await?, id).await
+    }
+
+    async fn add_insight_code(&self, code: &InsightCode, actor: &str) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        insight_sql::insert_code(&mut tx, code).await?;
+        append_audit(&mut tx, vec![issue_entry(code, actor)]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn redeem_insight_code(&self, attempt: &CodeAttempt) -> Result<Redemption> {
+        let mut tx = self.begin_write().await?;
+        let (outcome, register) = insight_sql::redeem(&mut tx, attempt).await?;
+        append_audit(&mut tx, vec![attempt_entry(outcome, register)]).await?;
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    async fn patient_session(&self, id_hash: &str) -> Result<Option<PatientSession>> {
+        insight_sql::session(&mut *self.pool.acquire().await?, id_hash).await
+    }
+
+    async fn touch_patient_session(&self, id_hash: &str, seen_us: i64) -> Result<()> {
+        insight_sql::touch(&mut *self.pool.acquire().await?, id_hash, seen_us).await
+    }
+
+    async fn end_patient_session(&self, id_hash: &str) -> Result<()> {
+        insight_sql::end(&mut *self.pool.acquire().await?, id_hash).await
+    }
+
+    async fn reservations_of(&self, lookup_key: &str) -> Result<Vec<Reservation>> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT register, at FROM reservations WHERE lookup_key = $1 ORDER BY register")
+                .bind(lookup_key)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter()
+            .map(|(register, at)| {
+                Ok(Reservation {
+                    register,
+                    at: parse_timestamp("reservations.at", &at)?,
+                })
+            })
+            .collect()
     }
 }
