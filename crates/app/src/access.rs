@@ -149,33 +149,39 @@ impl SignInRefusal {
 }
 
 /// Lower-case hex SHA-256: how sessions, tokens and recovery codes are kept.
-fn digest(secret: &str) -> String {
+pub(crate) fn digest(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
 /// `bytes` random bytes from the operating system as lower-case hex.
-fn random_hex(bytes: usize) -> Result<String, AppError> {
+pub(crate) fn random_hex(bytes: usize) -> Result<String, AppError> {
     let mut buffer = vec![0u8; bytes];
     getrandom::fill(&mut buffer)
         .map_err(|e| AppError::Format(format!("the operating system gave no random bytes: {e}")))?;
     Ok(hex::encode(buffer))
 }
 
-/// A recovery code as handed out: ten letters and digits in two groups of five.
-fn recovery_code() -> Result<String, AppError> {
+/// `count` random lower-case letters and digits, without those easily mistaken for
+/// another (i, l, o, 0, 1): what people type from paper.
+pub(crate) fn random_letters(count: usize) -> Result<String, AppError> {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
-    let mut buffer = [0u8; 10];
+    let mut buffer = vec![0u8; count];
     getrandom::fill(&mut buffer)
         .map_err(|e| AppError::Format(format!("the operating system gave no random bytes: {e}")))?;
-    let letters: String = buffer
+    Ok(buffer
         .iter()
         .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
-        .collect();
+        .collect())
+}
+
+/// A recovery code as handed out: ten letters and digits in two groups of five.
+fn recovery_code() -> Result<String, AppError> {
+    let letters = random_letters(10)?;
     Ok(format!("{}-{}", &letters[..5], &letters[5..]))
 }
 
-/// A recovery code as typed: case, spaces and the dash do not matter.
-fn normalize_recovery_code(typed: &str) -> String {
+/// A code as typed from paper: case, spaces and dashes do not matter.
+pub(crate) fn normalize_typed_code(typed: &str) -> String {
     typed
         .chars()
         .filter(|c| c.is_ascii_alphanumeric())
@@ -246,7 +252,7 @@ impl Platform {
             Some(sealed) => {
                 let secret = self.open_totp(sealed)?;
                 let typed = code.trim();
-                let recovery = digest(&normalize_recovery_code(typed));
+                let recovery = digest(&normalize_typed_code(typed));
                 if let Some(step) = secret.verify(typed, now.as_second(), account.totp_last_step) {
                     (Some(step), None)
                 } else if typed.len() > 6 && account.recovery_code_hashes.contains(&recovery) {
@@ -448,7 +454,7 @@ impl Platform {
                     user: principal.name.clone(),
                     secret: sealed,
                     step,
-                    recovery_code_hashes: codes.iter().map(|c| digest(&normalize_recovery_code(c))).collect(),
+                    recovery_code_hashes: codes.iter().map(|c| digest(&normalize_typed_code(c))).collect(),
                 },
                 &principal.name,
             )
@@ -579,7 +585,7 @@ mod tests {
         assert_eq!(code.len(), 11);
         assert_eq!(code.as_bytes()[5], b'-');
         assert_eq!(
-            normalize_recovery_code(&code.to_uppercase().replace('-', " ")),
+            normalize_typed_code(&code.to_uppercase().replace('-', " ")),
             code.replace('-', "")
         );
         assert_ne!(recovery_code().expect("code"), code);

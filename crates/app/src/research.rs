@@ -97,10 +97,29 @@ pub enum ExtractFormat {
 }
 
 impl ExtractFormat {
+    /// Every format, in the order the download page offers them.
+    pub const ALL: &'static [ExtractFormat] = &[ExtractFormat::Csv, ExtractFormat::Xlsx];
+
     pub fn name(self) -> &'static str {
         match self {
             ExtractFormat::Csv => "csv",
             ExtractFormat::Xlsx => "xlsx",
+        }
+    }
+
+    /// The extract file's bytes in this format.
+    pub fn encode(self, extract: &Extract) -> Result<Vec<u8>, AppError> {
+        match self {
+            ExtractFormat::Csv => extract_csv(extract),
+            ExtractFormat::Xlsx => extract_xlsx(extract),
+        }
+    }
+
+    /// The media type of the extract file.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            ExtractFormat::Csv => "text/csv; charset=utf-8",
+            ExtractFormat::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         }
     }
 }

@@ -4,6 +4,7 @@
 mod backup;
 mod definitions;
 mod hospitals;
+mod insight;
 mod options;
 mod privacy;
 mod quality;
@@ -18,8 +19,8 @@ use std::process::ExitCode;
 use clap::Parser as _;
 
 use crate::options::{
-    AuditCommand, Cli, Command, DefinitionsCommand, HospitalsCommand, KeysCommand, ReservationCommand, TokenCommand,
-    UserCommand,
+    AuditCommand, Cli, Command, DefinitionsCommand, HospitalsCommand, InsightCommand, KeysCommand, ReservationCommand,
+    TokenCommand, UserCommand,
 };
 
 #[tokio::main]
@@ -68,6 +69,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ReservationCommand::Add(args) => privacy::add(&global, args).await.map(|()| ExitCode::SUCCESS),
             ReservationCommand::Withdraw(args) => privacy::withdraw(&global, args).await,
         },
+        Command::Insight {
+            command: InsightCommand::IssueCode(args),
+        } => insight::issue_code(&global, args).await.map(|()| ExitCode::SUCCESS),
         Command::Report { command } => report::run(&global, command).await.map(|()| ExitCode::SUCCESS),
         Command::Research { command } => research::run(&global, command).await.map(|()| ExitCode::SUCCESS),
         Command::Backup(args) => backup::backup(&global, args).await.map(|()| ExitCode::SUCCESS),

@@ -61,6 +61,12 @@ pub enum Command {
         #[command(subcommand)]
         command: ReservationCommand,
     },
+    /// Issue a person a one-time access code for patient insight, to send by letter; the
+    /// national id is read from stdin
+    Insight {
+        #[command(subcommand)]
+        command: InsightCommand,
+    },
     /// Compute reports as JSON: quality indicators, coverage, award status
     Report {
         #[command(subcommand)]
@@ -195,6 +201,22 @@ pub struct ReservationArgs {
     #[arg(long)]
     pub register: String,
     /// Who records it, for the audit log
+    #[arg(long, default_value = "register-admin")]
+    pub actor: String,
+}
+
+#[derive(Subcommand)]
+pub enum InsightCommand {
+    /// Issue a one-time access code (valid 30 days); prints the code once (it is kept only as a hash)
+    IssueCode(IssueCodeArgs),
+}
+
+#[derive(Args)]
+pub struct IssueCodeArgs {
+    /// The register whose staff issue the code (e.g. stroke)
+    #[arg(long)]
+    pub register: String,
+    /// Who issues it, for the audit log
     #[arg(long, default_value = "register-admin")]
     pub actor: String,
 }

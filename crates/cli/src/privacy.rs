@@ -98,7 +98,7 @@ pub async fn anchor(global: &Global, path: &Path) -> anyhow::Result<()> {
 }
 
 /// The national id on the first line of stdin.
-fn national_id_from_stdin() -> anyhow::Result<String> {
+pub(crate) fn national_id_from_stdin() -> anyhow::Result<String> {
     let mut line = String::new();
     std::io::stdin()
         .lock()

@@ -20,6 +20,18 @@ pub fn insight_pdf(insight: &Insight, at: jiff::Timestamp) -> Vec<u8> {
         10.0,
         INK,
     );
+    for reservation in &insight.reservations {
+        flow.paragraph(
+            &format!(
+                "Du har reservert deg mot registeret {} fra {}.",
+                reservation.register,
+                reservation.at.strftime("%d.%m.%Y")
+            ),
+            Font::Helvetica,
+            10.0,
+            INK,
+        );
+    }
     let width = Flow::width();
     for (_, title, held) in &insight.registers {
         flow.gap(10.0);
@@ -69,48 +81,45 @@ pub fn insight_pdf(insight: &Insight, at: jiff::Timestamp) -> Vec<u8> {
                 .accesses
                 .iter()
                 .map(|a| {
-                    let purpose = serde_json::from_str::<serde_json::Value>(&a.detail)
-                        .ok()
-                        .and_then(|d| {
-                            d.get("purpose")
-                                .or(d.get("reason"))
-                                .and_then(|p| p.as_str())
-                                .map(str::to_owned)
-                        })
-                        .unwrap_or_default();
                     vec![
                         Cell::new(a.at.strftime("%d.%m.%Y %H:%M").to_string()),
                         Cell::new(a.actor.as_str()),
+                        Cell::new(insight.roles_of(&a.actor)),
                         Cell::new(a.action.as_str()),
                         Cell::new(a.hospital.clone().unwrap_or_default()),
-                        Cell::new(purpose),
+                        Cell::new(kvalreg_app::insight::purpose_of(a)),
                     ]
                 })
                 .collect();
             let access_columns = [
                 Column {
                     title: "Når (UTC)",
-                    width: width * 0.2,
+                    width: width * 0.17,
                     align: Align::Left,
                 },
                 Column {
                     title: "Hvem",
-                    width: width * 0.22,
+                    width: width * 0.2,
                     align: Align::Left,
                 },
                 Column {
-                    title: "Hva",
-                    width: width * 0.24,
-                    align: Align::Left,
-                },
-                Column {
-                    title: "Sykehus",
+                    title: "Rolle",
                     width: width * 0.14,
                     align: Align::Left,
                 },
                 Column {
+                    title: "Hva",
+                    width: width * 0.19,
+                    align: Align::Left,
+                },
+                Column {
+                    title: "Sykehus",
+                    width: width * 0.12,
+                    align: Align::Left,
+                },
+                Column {
                     title: "Formål",
-                    width: width * 0.2,
+                    width: width * 0.18,
                     align: Align::Left,
                 },
             ];

@@ -55,6 +55,9 @@ pub enum Rule {
     RegisterAdmin,
     /// The audit log: auditor.
     Auditor,
+    /// Research extracts: a researcher (their own projects only, checked where the project
+    /// is read) or a register admin (their register's projects).
+    Research,
 }
 
 impl Rule {
@@ -70,6 +73,7 @@ impl Rule {
             Rule::NationalReports => "national_reports",
             Rule::RegisterAdmin => "register_admin",
             Rule::Auditor => "auditor",
+            Rule::Research => "research",
         }
     }
 
@@ -91,6 +95,9 @@ impl Rule {
             // Without a register in the address (the hospital list): an admin of any register.
             Rule::RegisterAdmin => principal.has(Role::RegisterAdmin, register, None),
             Rule::Auditor => principal.has(Role::Auditor, None, None),
+            Rule::Research => {
+                principal.has(Role::Researcher, None, None) || principal.has(Role::RegisterAdmin, None, None)
+            }
         }
     }
 
@@ -113,6 +120,10 @@ impl Rule {
             ),
             Rule::RegisterAdmin => Text::new("rollen register_admin", "the role register_admin"),
             Rule::Auditor => Text::new("rollen auditor", "the role auditor"),
+            Rule::Research => Text::new(
+                "rollen researcher eller register_admin",
+                "the role researcher or register_admin",
+            ),
         }
     }
 }

@@ -204,11 +204,18 @@ pub async fn list(
         .clone();
     let scope = principal.scope(&register);
     let filter = list_query::read(register, &pairs, lang)?;
-    let page = state
+    let mut page = state
         .platform
         .list_audited(&scope, &filter, &principal.name, "api_list")
         .await
         .map_err(|e| failure::problem(e, lang))?;
+    // A list shows national ids masked; the full id only on the audited read of one.
+    for view in &mut page.registrations {
+        state
+            .platform
+            .mask_person(view)
+            .map_err(|e| failure::problem(e, lang))?;
+    }
     let next = if page.more {
         page.registrations.last().map(|v| v.id.to_string())
     } else {

@@ -1,6 +1,7 @@
 //! Patient insight for register staff: a register admin looks a person up by national id
 //! (posted, never in an address) and gets the page to hand over — what each register holds
-//! about the person and every recorded access to it. The look-up is audited.
+//! about the person, every recorded access to it and their reservations — and may issue the
+//! person a one-time access code to read it themselves. Look-up and issue are audited.
 
 use axum::Form;
 use axum::extract::State;
@@ -10,6 +11,8 @@ use axum::response::{Html, IntoResponse, Response};
 use kvalreg_app::AppError;
 use kvalreg_app::access::Principal;
 use kvalreg_app::insight::Insight;
+use kvalreg_app::insight_code::CODE_VALID_DAYS;
+use kvalreg_core::messages::Lang;
 use kvalreg_store::{Role, Scope};
 
 use super::catalogue::{t, t_with};
@@ -104,7 +107,7 @@ pub async fn report(
         Err(refused) => return refused,
     };
     let lang = visitor.lang;
-    let mut main = report_main(&visitor, &insight);
+    let mut main = report_main(lang, &insight);
     main.push_str(&format!(
         "<form method=\"post\" action=\"/insight/pdf\">{}<input type=\"hidden\" name=\"national_id\" value=\"{}\">\
          <button type=\"submit\" id=\"insight-pdf\">{}</button></form>\n",
@@ -112,6 +115,7 @@ pub async fn report(
         escape(&form.national_id),
         escape(t(lang, "insight-pdf"))
     ));
+    main.push_str(&issue_form(&state, &visitor, &principal, &form.national_id));
     Html(layout(
         &visitor,
         state.options.demo,
@@ -145,13 +149,131 @@ pub async fn pdf(
         .into_response()
 }
 
-fn report_main(visitor: &Visitor, insight: &Insight) -> String {
+/// The form that issues a one-time access code for the person looked up, on behalf of one
+/// of the registers the caller administers.
+fn issue_form(state: &AppState, visitor: &Visitor, principal: &Principal, national_id: &str) -> String {
     let lang = visitor.lang;
+    let options: String = state
+        .platform
+        .registers()
+        .filter(|r| principal.has(Role::RegisterAdmin, Some(&r.id), None))
+        .map(|r| {
+            format!(
+                "<option value=\"{}\">{}</option>",
+                escape(&r.id),
+                escape(r.title.get(lang))
+            )
+        })
+        .collect();
+    format!(
+        "<section id=\"insight-issue\"><h2>{title}</h2>\n<p>{intro}</p>\n\
+         <form method=\"post\" action=\"/insight/issue-code\">{csrf}<input type=\"hidden\" name=\"national_id\" value=\"{id}\">\n\
+         <div class=\"field\"><label for=\"issue-register\">{register}</label>\n\
+         <select id=\"issue-register\" name=\"register\">{options}</select></div>\n\
+         <button type=\"submit\" id=\"insight-issue-code\">{submit}</button></form></section>\n",
+        title = escape(t(lang, "code-issue-title")),
+        intro = escape(&t_with(
+            lang,
+            "code-issue-intro",
+            &[("days", &CODE_VALID_DAYS.to_string())]
+        )),
+        csrf = visitor.csrf_input(),
+        id = escape(national_id),
+        register = escape(t(lang, "code-issue-register")),
+        submit = escape(t(lang, "code-issue-submit")),
+    )
+}
+
+#[derive(serde::Deserialize)]
+pub struct Issue {
+    national_id: String,
+    register: String,
+}
+
+/// Issues a one-time access code and shows it once, for the letter to the person.
+pub async fn issue_code(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Signed(principal): Signed,
+    Form(form): Form<Issue>,
+) -> Response {
+    let lang = visitor.lang;
+    if !principal.has(Role::RegisterAdmin, Some(&form.register), None) {
+        let page = super::refusal_page(lang, t(lang, "code-issue-not-admin"));
+        return (StatusCode::FORBIDDEN, Html(page)).into_response();
+    }
+    let issued = match state
+        .platform
+        .issue_insight_code(
+            &form.register,
+            &form.national_id,
+            &principal.name,
+            jiff::Timestamp::now(),
+        )
+        .await
+    {
+        Ok(issued) => issued,
+        Err(AppError::Invalid(findings)) => {
+            let message = findings.first().map_or("", |f| f.message(lang)).to_owned();
+            let page = layout(
+                &visitor,
+                state.options.demo,
+                None,
+                "/insight",
+                t(lang, "insight-title"),
+                &lookup_form(&visitor, Some(&message)),
+            );
+            return (StatusCode::UNPROCESSABLE_ENTITY, Html(page)).into_response();
+        }
+        Err(err) => return failure_page(&state, &visitor, &err),
+    };
+    let main = format!(
+        "<h1>{title}</h1>\n<p>{letter}</p>\n<p class=\"access-code\" id=\"access-code\">{code}</p>\n<p id=\"access-code-expires\">{expires}</p>\n",
+        title = escape(t(lang, "code-issued-title")),
+        letter = escape(t(lang, "code-issued-letter")),
+        code = escape(&issued.code),
+        expires = escape(&t_with(
+            lang,
+            "code-issued-expires",
+            &[("date", &issued.expires.strftime("%Y-%m-%d").to_string())]
+        )),
+    );
+    Html(layout(
+        &visitor,
+        state.options.demo,
+        None,
+        "/insight",
+        t(lang, "code-issued-title"),
+        &main,
+    ))
+    .into_response()
+}
+
+/// The insight report's body: reservations, then per register the person's registrations
+/// with their values and every recorded access. Staff and patient pages show the same.
+pub(super) fn report_main(lang: Lang, insight: &Insight) -> String {
     let mut out = format!(
         "<h1>{}</h1>\n<p>{}</p>\n",
         escape(t(lang, "insight-report-title")),
         escape(t(lang, "insight-report-intro"))
     );
+    if !insight.reservations.is_empty() {
+        out.push_str("<ul id=\"insight-reservations\">\n");
+        for reservation in &insight.reservations {
+            out.push_str(&format!(
+                "<li class=\"insight-reserved\">{}</li>\n",
+                escape(&t_with(
+                    lang,
+                    "insight-reserved",
+                    &[
+                        ("register", &reservation.register),
+                        ("date", &reservation.at.strftime("%Y-%m-%d").to_string())
+                    ]
+                ))
+            ));
+        }
+        out.push_str("</ul>\n");
+    }
     for (id, title, held) in &insight.registers {
         out.push_str(&format!(
             "<section class=\"insight-register\" id=\"insight-{}\"><h2>{}</h2>\n",
@@ -182,28 +304,22 @@ fn report_main(visitor: &Visitor, insight: &Insight) -> String {
                 out.push_str(&format!("<dt>{}</dt><dd>{}</dd>", escape(name), escape(&shown)));
             }
             out.push_str(&format!(
-                "</dl>\n<table class=\"insight-accesses\"><caption>{}</caption><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>\n",
+                "</dl>\n<table class=\"insight-accesses\"><caption>{}</caption><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>\n",
                 escape(t(lang, "insight-accesses")),
                 escape(t(lang, "audit-at")),
                 escape(t(lang, "audit-actor")),
+                escape(t(lang, "insight-role")),
                 escape(t(lang, "audit-action")),
                 escape(t(lang, "audit-hospital")),
                 escape(t(lang, "insight-purpose")),
             ));
             for a in &item.accesses {
-                let purpose = serde_json::from_str::<serde_json::Value>(&a.detail)
-                    .ok()
-                    .and_then(|d| {
-                        d.get("purpose")
-                            .or(d.get("reason"))
-                            .and_then(|p| p.as_str())
-                            .map(str::to_owned)
-                    })
-                    .unwrap_or_default();
+                let purpose = kvalreg_app::insight::purpose_of(a);
                 out.push_str(&format!(
-                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
                     escape(&a.at.strftime("%Y-%m-%d %H:%M UTC").to_string()),
                     escape(&a.actor),
+                    escape(insight.roles_of(&a.actor)),
                     escape(&a.action),
                     escape(a.hospital.as_deref().unwrap_or("")),
                     escape(&purpose),

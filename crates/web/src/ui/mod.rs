@@ -19,7 +19,9 @@ mod entry;
 mod form;
 mod insight;
 mod pages;
+mod patient;
 mod quality;
+mod research;
 
 use catalogue::t;
 
@@ -87,6 +89,15 @@ pub fn routes() -> Vec<Route> {
         ),
         route(M::POST, "/insight", Rule::RegisterAdmin, insight::report),
         route(M::POST, "/insight/pdf", Rule::RegisterAdmin, insight::pdf),
+        route(M::POST, "/insight/issue-code", Rule::RegisterAdmin, insight::issue_code),
+        route(M::GET, "/insight/code", Rule::Public, patient::code_page),
+        route(M::POST, "/insight/code", Rule::Public, patient::redeem),
+        route(M::GET, "/insight/mine", Rule::Public, patient::report),
+        route(M::POST, "/insight/mine/pdf", Rule::Public, patient::pdf),
+        route(M::POST, "/insight/mine/reserve", Rule::Public, patient::reserve),
+        route(M::POST, "/insight/mine/signout", Rule::Public, patient::signout),
+        route(M::GET, "/research", Rule::Research, research::page),
+        route(M::GET, "/research/{project}/{part}", Rule::Research, research::download),
     ];
     all.extend(quality::routes());
     all
@@ -217,6 +228,12 @@ fn layout(visitor: &Visitor, demo: bool, hospital: Option<&str>, here: &str, tit
                     " · <a id=\"nav-admin\" href=\"/admin/users\">{}</a> · <a id=\"nav-insight\" href=\"/insight\">{}</a>",
                     escape(t(lang, "nav-admin")),
                     escape(t(lang, "insight-title"))
+                ));
+            }
+            if principal.has(Role::Researcher, None, None) {
+                nav.push_str(&format!(
+                    " · <a id=\"nav-research\" href=\"/research\">{}</a>",
+                    escape(t(lang, "research-title"))
                 ));
             }
             if principal.has(Role::Auditor, None, None) {

@@ -72,6 +72,15 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
     ("GET", "/insight", Rule::RegisterAdmin),
     ("POST", "/insight", Rule::RegisterAdmin),
     ("POST", "/insight/pdf", Rule::RegisterAdmin),
+    ("POST", "/insight/issue-code", Rule::RegisterAdmin),
+    ("GET", "/insight/code", Rule::Public),
+    ("POST", "/insight/code", Rule::Public),
+    ("GET", "/insight/mine", Rule::Public),
+    ("POST", "/insight/mine/pdf", Rule::Public),
+    ("POST", "/insight/mine/reserve", Rule::Public),
+    ("POST", "/insight/mine/signout", Rule::Public),
+    ("GET", "/research", Rule::Research),
+    ("GET", "/research/{project}/{part}", Rule::Research),
     ("GET", "/admin/users", Rule::RegisterAdmin),
     ("POST", "/admin/users", Rule::RegisterAdmin),
     ("POST", "/admin/users/{name}/disable", Rule::RegisterAdmin),
@@ -92,8 +101,10 @@ const ROLES: &[(&str, &str)] = &[
 
 /// Whether `role` (None: no one signed in) may reach a route of `rule` — for the own
 /// hospital, or a foreign one where the address names a hospital or its registration.
-/// Every principal here is a token: the account pages are for browser sessions only.
-fn expected(rule: Rule, role: Option<&str>, own: bool) -> bool {
+/// Every principal here is a token: the account pages are for browser sessions only, and
+/// a research project belongs to a user, so a researcher's token reaches the project list
+/// but no project (404, as for another's project).
+fn expected(rule: Rule, role: Option<&str>, own: bool, names_project: bool) -> bool {
     let Some(role) = role else {
         return rule == Rule::Public;
     };
@@ -107,6 +118,7 @@ fn expected(rule: Rule, role: Option<&str>, own: bool) -> bool {
         Rule::NationalReports => matches!(role, "register_admin" | "unit_lead"),
         Rule::RegisterAdmin => role == "register_admin",
         Rule::Auditor => role == "auditor",
+        Rule::Research => role == "register_admin" || (role == "researcher" && !names_project),
     }
 }
 
@@ -138,6 +150,22 @@ fn every_route_role_and_hospital_is_allowed_or_denied_as_expected() {
         body["id"].as_str().expect("id").to_owned()
     };
     server.add_user("matrix-user", &["registrar:stroke:UNN-TRO"]);
+    server.add_user("matrix-researcher", &["researcher"]);
+    let (runtime, platform) = server.operator();
+    let project = kvalreg_app::research::NewProject {
+        id: "P-MATRIX".into(),
+        register: "stroke".into(),
+        researcher: "matrix-researcher".into(),
+        variables: vec!["nihss_admission".into()],
+        period_from: jiff::civil::date(2024, 1, 1),
+        period_to: jiff::civil::date(2024, 12, 31),
+        approval: "REK matrix".into(),
+        date_handling: kvalreg_store::DateHandling::Month,
+        age_bands: false,
+    };
+    runtime
+        .block_on(platform.add_research_project(project, "test"))
+        .expect("the matrix's research project");
     let own_id = create(71, OWN);
     let foreign_id = create(72, FOREIGN);
     let tokens: Vec<(&str, String)> = ROLES
@@ -162,7 +190,9 @@ fn every_route_role_and_hospital_is_allowed_or_denied_as_expected() {
                 .replace("{id}", id)
                 .replace("{file}", "style.css")
                 .replace("{indicator}", "stroke_unit")
-                .replace("{name}", "matrix-user");
+                .replace("{name}", "matrix-user")
+                .replace("{project}", "P-MATRIX")
+                .replace("{part}", "codebook.csv");
             let principals = tokens
                 .iter()
                 .map(|(role, token)| (Some(*role), Some(token)))
@@ -184,7 +214,7 @@ fn every_route_role_and_hospital_is_allowed_or_denied_as_expected() {
                 let sent_to_sign_in =
                     reply.status == 303 && reply.header("location").is_some_and(|l| l.starts_with("/signin"));
                 let denied = matches!(reply.status, 401 | 403 | 404) || sent_to_sign_in;
-                let want = expected(rule, role, own);
+                let want = expected(rule, role, own, pattern.contains("{project}"));
                 if reply.status >= 500 || denied == want {
                     failures.push(format!(
                         "{method} {path} as {} ({}): {} — expected {}",
