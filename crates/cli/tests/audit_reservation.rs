@@ -1,6 +1,7 @@
 //! `kvalreg audit verify` and `kvalreg reservation add|withdraw` run as the real binary on a
 //! SQLite data directory: a tampered audit row is named, a reservation read from stdin
-//! deletes the person's registrations and refuses them on the next import.
+//! deletes the person's registrations and refuses them on the next import; `kvalreg insight
+//! issue-code` prints a one-time access code for a national id read from stdin.
 
 mod common;
 
@@ -262,4 +263,56 @@ async fn an_anchored_head_catches_removed_newest_entries() {
         "{}",
         common::stderr(&out)
     );
+}
+
+#[test]
+fn insight_access_codes_are_issued_for_a_national_id_from_stdin() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    common::ok(root, &["--data-dir", "data", "init"]);
+    let set = common::synthetic_set(1, 1);
+    let national_id = set[0].0["national_id"].as_str().expect("national id").to_owned();
+    let issue = ["--data-dir", "data", "insight", "issue-code", "--register", "stroke"];
+
+    let out = with_stdin(root, &issue, &format!("{national_id}\n"));
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let code = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let groups: Vec<&str> = code.split('-').collect();
+    assert!(
+        groups.len() == 3
+            && groups
+                .iter()
+                .all(|g| g.len() == 4 && g.chars().all(|c| c.is_ascii_alphanumeric())),
+        "{code}"
+    );
+    let said = common::stderr(&out);
+    assert!(said.contains("valid once until"), "{said}");
+    assert!(!said.contains(&national_id));
+    let again = with_stdin(root, &issue, &format!("{national_id}\n"));
+    assert_ne!(
+        String::from_utf8_lossy(&again.stdout).trim(),
+        code,
+        "a fresh code each time"
+    );
+
+    let malformed = with_stdin(root, &issue, "12345678901\n");
+    assert!(!malformed.status.success());
+    assert!(
+        common::stderr(&malformed).contains("national_id"),
+        "{}",
+        common::stderr(&malformed)
+    );
+    let unknown = with_stdin(
+        root,
+        &["--data-dir", "data", "insight", "issue-code", "--register", "hip"],
+        &format!("{national_id}\n"),
+    );
+    assert!(
+        common::stderr(&unknown).contains("no register called `hip`"),
+        "{}",
+        common::stderr(&unknown)
+    );
+
+    let intact = common::ok(root, &["--data-dir", "data", "audit", "verify"]);
+    assert!(intact.starts_with("audit log intact: 2 entries"), "{intact}");
 }
