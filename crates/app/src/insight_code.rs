@@ -60,13 +60,6 @@ impl CodeRefusal {
     }
 }
 
-/// A spent code's new patient session: the cookie value (only its hash is kept).
-#[derive(Debug, Clone, PartialEq)]
-pub struct PatientEntry {
-    pub cookie: String,
-    pub session: PatientSession,
-}
-
 /// A random token for the code form, which is posted before any session exists: the page
 /// sets it as a cookie and as a form field, and the post must carry both alike.
 pub fn form_token() -> Result<String, AppError> {
@@ -102,14 +95,15 @@ impl Platform {
     }
 
     /// Spends the code if it is the person's, unused, unexpired and not blocked, and opens
-    /// a patient session; otherwise the refusal (a wrong pair is counted). A malformed
-    /// national id is refused naming its rule, and counts against nothing.
+    /// a patient session, returning its cookie value (only its hash is kept); otherwise the
+    /// refusal (a wrong pair is counted). A malformed national id is refused naming its
+    /// rule, and counts against nothing.
     pub async fn redeem_insight_code(
         &self,
         national_id: &str,
         code: &str,
         now: Timestamp,
-    ) -> Result<Result<PatientEntry, CodeRefusal>, AppError> {
+    ) -> Result<Result<String, CodeRefusal>, AppError> {
         let key = self.insight_key(national_id)?;
         let cookie = random_hex(32)?;
         let session = PatientSession {
@@ -124,10 +118,10 @@ impl Platform {
             code_hash: digest(&normalize_typed_code(code)),
             now_us: now.as_microsecond(),
             lock_after: CODE_LOCK_AFTER,
-            session: session.clone(),
+            session,
         };
         Ok(match self.store.redeem_insight_code(&attempt).await? {
-            Redemption::Accepted => Ok(PatientEntry { cookie, session }),
+            Redemption::Accepted => Ok(cookie),
             Redemption::Wrong => Err(CodeRefusal::Wrong),
             Redemption::Locked => Err(CodeRefusal::Locked),
             Redemption::Used => Err(CodeRefusal::Used),

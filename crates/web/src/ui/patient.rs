@@ -10,7 +10,7 @@ use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE, SET_COOKIE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use jiff::Timestamp;
-use kvalreg_app::insight_code::{CodeRefusal, PatientEntry, form_token};
+use kvalreg_app::insight_code::{CodeRefusal, form_token};
 use kvalreg_app::{AppError, insight::Insight};
 use kvalreg_core::messages::Lang;
 use kvalreg_store::PatientSession;
@@ -20,7 +20,7 @@ use super::insight::report_main;
 use super::pages::{failure_page, redirect};
 use super::{Visitor, layout};
 use crate::AppState;
-use crate::access::{CSRF_FIELD, cookie};
+use crate::access::{CSRF_FIELD, constant_time_eq, cookie};
 use crate::html::escape;
 
 /// The cookie of a patient session.
@@ -102,15 +102,9 @@ pub struct Redeem {
     csrf: String,
 }
 
-/// Whether two tokens are the same (neither empty), in time independent of where they differ.
+/// Whether a posted token is the expected one (which must not be empty).
 fn same_token(given: &str, expected: &str) -> bool {
-    !expected.is_empty()
-        && given.len() == expected.len()
-        && given
-            .bytes()
-            .zip(expected.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
+    !expected.is_empty() && constant_time_eq(given.as_bytes(), expected.as_bytes())
 }
 
 pub async fn redeem(
@@ -128,12 +122,12 @@ pub async fn redeem(
             Some(t(lang, "patient-form-expired")),
         );
     }
-    let entry = match state
+    let cookie_value = match state
         .platform
         .redeem_insight_code(&form.national_id, &form.code, Timestamp::now())
         .await
     {
-        Ok(Ok(entry)) => entry,
+        Ok(Ok(cookie_value)) => cookie_value,
         Ok(Err(refusal)) => {
             let status = match refusal {
                 CodeRefusal::Locked => StatusCode::TOO_MANY_REQUESTS,
@@ -147,9 +141,8 @@ pub async fn redeem(
         }
         Err(err) => return failure_page(&state, &visitor, &err),
     };
-    let PatientEntry { cookie: value, .. } = entry;
     let mut response = redirect(REPORT_PAGE);
-    set_cookie(&state, &mut response, PATIENT_COOKIE, &value, "/insight");
+    set_cookie(&state, &mut response, PATIENT_COOKIE, &cookie_value, "/insight");
     set_cookie(&state, &mut response, FORM_COOKIE, "", CODE_PAGE);
     response
 }

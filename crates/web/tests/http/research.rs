@@ -144,6 +144,6 @@ fn a_researcher_downloads_only_their_own_projects() {
         (&first["project"], &first["rows"], &first["format"], &first["via"]),
         (&"P-OWN".into(), &6.into(), &"csv".into(), &"web".into())
     );
-    assert_eq!(downloads[2].detail.contains("\"format\":\"xlsx\""), true, "{details:?}");
+    assert!(downloads[2].detail.contains("\"format\":\"xlsx\""), "{details:?}");
     assert_eq!(downloads[3].actor, "admin");
 }
