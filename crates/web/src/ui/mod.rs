@@ -230,7 +230,7 @@ fn layout(visitor: &Visitor, demo: bool, hospital: Option<&str>, here: &str, tit
                     escape(t(lang, "insight-title"))
                 ));
             }
-            if principal.has(Role::Researcher, None, None) {
+            if principal.has(Role::Researcher, None, None) || principal.has(Role::RegisterAdmin, None, None) {
                 nav.push_str(&format!(
                     " · <a id=\"nav-research\" href=\"/research\">{}</a>",
                     escape(t(lang, "research-title"))
