@@ -108,7 +108,8 @@ pub(crate) fn attempt_entry(outcome: Redemption, register: Option<String>) -> Au
     entry
 }
 
-/// The statements of this module for one backend's connection type: `insert_code`,
+/// The statements of this module for one backend's connection type: `insert_code` (which
+/// also removes expired codes),
 /// `redeem` (returning the outcome and the issuing register when the code is the person's),
 /// `session`, `touch` and `end`.
 macro_rules! insight_statements {
@@ -117,6 +118,12 @@ macro_rules! insight_statements {
         use $crate::insight::{CodeAttempt, InsightCode, PatientSession, Redemption};
 
         pub(crate) async fn insert_code(conn: &mut $conn, code: &InsightCode) -> Result<()> {
+            // Expired codes (spent or not) have nothing left to count: they go, with the
+            // look-up keys they hold.
+            sqlx::query("DELETE FROM insight_codes WHERE expires_us < $1")
+                .bind(code.issued_us)
+                .execute(&mut *conn)
+                .await?;
             sqlx::query(
                 "INSERT INTO insight_codes (code_hash, lookup_key, register, issued_by, issued_us, expires_us) \
                  VALUES ($1, $2, $3, $4, $5, $6)",

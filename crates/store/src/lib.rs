@@ -283,7 +283,8 @@ pub trait Store: Send + Sync {
     /// The research project called `id`, if there is one.
     async fn research_project(&self, id: &str) -> Result<Option<ResearchProject>>;
     /// Stores a one-time insight access code, only its hash (audited as `insight.code_issue`
-    /// with register and expiry, never the person or the code).
+    /// with register and expiry, never the person or the code), and removes every code that
+    /// expired before this one was issued.
     async fn add_insight_code(&self, code: &InsightCode, actor: &str) -> Result<()>;
     /// Tries a person's look-up key with a code in one transaction: the right unspent,
     /// unexpired and unblocked pair spends the code and stores the attempt's session; a

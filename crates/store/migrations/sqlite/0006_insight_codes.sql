@@ -1,6 +1,7 @@
 -- Patient insight by one-time access code (SQLite): the codes register staff send by letter,
 -- kept only as SHA-256 with the person's look-up key, and the short patient sessions a spent
--- code opens. Times are Unix microseconds, so both backends run the same statements
+-- code opens; expired codes are removed when the next one is issued. Times are Unix
+-- microseconds, so both backends run the same statements
 -- (store/src/insight.rs).
 
 CREATE TABLE insight_codes (

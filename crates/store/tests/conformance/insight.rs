@@ -1,5 +1,5 @@
 //! Patient insight by access code on every backend: a code is kept as its hash, spent once,
-//! refused when expired, blocked after repeated wrong attempts; the patient session it
+//! refused when expired (and removed at the next issue), blocked after repeated wrong attempts; the patient session it
 //! opens is stored, touched and ended; each attempt audited without the person; and a
 //! person's reservations read back by register.
 
@@ -85,12 +85,17 @@ pub async fn insight_codes_are_spent_once_expire_and_block(store: &dyn Store) {
         redeem(store, OTHER_KEY, "h-ola-2", 5_000, "s4").await,
         Redemption::Accepted
     );
+    // Issuing after Kari's old code expired removes it: it no longer answers as expired.
+    let mut later = code("h-later", KEY, 90_000);
+    later.issued_us = 50_000;
+    store.add_insight_code(&later, "admin").await.expect("add code");
+    assert_eq!(redeem(store, KEY, "h-old", 50_000, "s5").await, Redemption::Wrong);
 
     let audit = store.audit_entries(&AuditFilter::default()).await.expect("audit");
     let actions: Vec<&str> = audit.iter().map(|a| a.action.as_str()).collect();
-    assert_eq!(actions.iter().filter(|a| **a == "insight.code_issue").count(), 4);
+    assert_eq!(actions.iter().filter(|a| **a == "insight.code_issue").count(), 5);
     assert_eq!(actions.iter().filter(|a| **a == "insight.code_use").count(), 2);
-    assert_eq!(actions.iter().filter(|a| **a == "insight.code_failed").count(), 7);
+    assert_eq!(actions.iter().filter(|a| **a == "insight.code_failed").count(), 8);
     for entry in audit.iter().filter(|a| a.action.starts_with("insight.code_")) {
         assert!(!entry.detail.contains("key-of"), "{entry:?}");
         assert!(!entry.detail.contains("h-"), "{entry:?}");
