@@ -1,6 +1,7 @@
 //! Reservation (opt-out) and audited access through the platform, on SQLite and PostgreSQL:
 //! after a reservation no table holds the person's national id, ciphertext or (outside the
-//! reservation list) look-up key, and registering the person again is refused by field and rule.
+//! reservation list) look-up key — neither registrations nor insight codes nor patient
+//! sessions — and registering the person again is refused by field and rule.
 
 mod common;
 
@@ -138,6 +139,21 @@ where
         matches!(refused, Err(AppError::Invalid(_))),
         "an invalid id is refused: {refused:?}"
     );
+    // A spent code with its patient session and an unused code hold the look-up key too.
+    let now = jiff::Timestamp::now();
+    let spent = platform
+        .issue_insight_code(STROKE, &id_a, "admin", now)
+        .await
+        .expect("issue a code");
+    platform
+        .redeem_insight_code(&id_a, &spent.code, now)
+        .await
+        .expect("redeem")
+        .expect("the code opens a patient session");
+    platform
+        .issue_insight_code(STROKE, &id_a, "admin", now)
+        .await
+        .expect("issue an unused code");
     let deleted = platform.reserve(STROKE, &id_a, "admin").await.expect("reserve");
     assert_eq!(deleted, 2);
     let left = platform.store.list(&all, &filter).await.expect("list");
@@ -232,6 +248,9 @@ where
             "registration.import",
             "registration.read",
             "export",
+            "insight.code_issue",
+            "insight.code_use",
+            "insight.code_issue",
             "reservation.add",
             "reservation.withdraw",
             "registration.create"

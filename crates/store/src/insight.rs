@@ -111,7 +111,8 @@ pub(crate) fn attempt_entry(outcome: Redemption, register: Option<String>) -> Au
 /// The statements of this module for one backend's connection type: `insert_code` (which
 /// also removes expired codes),
 /// `redeem` (returning the outcome and the issuing register when the code is the person's),
-/// `session`, `touch` and `end`.
+/// `session`, `touch`, `end` and `forget_person` (a reservation's part: the person's codes
+/// and sessions go with the look-up keys they hold).
 macro_rules! insight_statements {
     ($conn:ty) => {
         use $crate::Result;
@@ -237,6 +238,19 @@ macro_rules! insight_statements {
                 .bind(id_hash)
                 .execute(&mut *conn)
                 .await?;
+            Ok(())
+        }
+
+        pub(crate) async fn forget_person(conn: &mut $conn, lookup_key: &str) -> Result<()> {
+            for statement in [
+                "DELETE FROM insight_codes WHERE lookup_key = $1",
+                "DELETE FROM patient_sessions WHERE lookup_key = $1",
+            ] {
+                sqlx::query(statement)
+                    .bind(lookup_key)
+                    .execute(&mut *conn)
+                    .await?;
+            }
             Ok(())
         }
     };

@@ -607,6 +607,8 @@ impl Store for PostgresStore {
         .bind(timestamp_text(now()))
         .execute(&mut *tx)
         .await?;
+        // Only the reservation list keeps the look-up key: codes and patient sessions go too.
+        insight_sql::forget_person(&mut tx, lookup_key).await?;
         let deleted = u64::try_from(ids.len()).unwrap_or(u64::MAX);
         let entry = reservation_entry(
             actor,

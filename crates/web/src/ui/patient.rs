@@ -314,12 +314,16 @@ pub async fn reserve(
     }
     match state.platform.patient_reserve(&session, &register.id).await {
         Ok(deleted) => {
+            // The reservation removed this session with the look-up key it held: the page is
+            // the last one it shows, and the cookie goes.
             let notice = t_with(
                 lang,
                 "patient-reserved",
                 &[("register", title), ("count", &deleted.to_string())],
             );
-            report_with(&state, &visitor, &session, Some(&notice)).await
+            let mut response = report_with(&state, &visitor, &session, Some(&notice)).await;
+            set_cookie(&state, &mut response, PATIENT_COOKIE, "", "/insight");
+            response
         }
         Err(err) => failure_page(&state, &visitor, &err),
     }

@@ -220,13 +220,13 @@ fn patient_flow(server: TestServer) {
         staff.text
     );
 
-    // Signing out ends the session; the spent code opens nothing again.
-    let out = browser.post(&server, "/insight/mine/signout", &format!("csrf={token}"));
-    assert_eq!(out.status, 200);
+    // The reservation ended the session and removed the person's codes with their look-up
+    // key: the spent code is now unknown.
+    assert!(browser.patient.is_empty(), "the cookie is cleared");
     assert_eq!(browser.get(&server, "/insight/mine").status, 303);
     let reused = browser.redeem(&server, &national_id, &code);
     assert_eq!(reused.status, 401);
-    assert!(reused.text.contains("allerede brukt"), "{}", reused.text);
+    assert!(reused.text.contains("hører ikke sammen"), "{}", reused.text);
 
     let audit = server.audit_entries();
     let count = |action: &str| audit.iter().filter(|e| e.action == action).count();
@@ -281,6 +281,14 @@ fn five_wrong_codes_block_the_persons_code() {
     // A new code from the register works.
     let fresh = issue_code(&server, &admin, &national_id);
     assert_eq!(browser.redeem(&server, &national_id, &fresh).status, 303);
+    // Signing out ends the session; the spent code opens nothing again.
+    let token = browser.token(&server);
+    let out = browser.post(&server, "/insight/mine/signout", &format!("csrf={token}"));
+    assert_eq!(out.status, 200);
+    assert_eq!(browser.get(&server, "/insight/mine").status, 303);
+    let reused = browser.redeem(&server, &national_id, &fresh);
+    assert_eq!(reused.status, 401);
+    assert!(reused.text.contains("allerede brukt"), "{}", reused.text);
 }
 
 #[test]
