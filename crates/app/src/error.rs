@@ -1,6 +1,7 @@
 //! Why a request to the platform was refused, in terms a registrar or an operator can act on.
 
 use kvalreg_core::identity::KeyError;
+use kvalreg_core::messages::Text;
 use kvalreg_core::validation::Finding;
 use kvalreg_store::{Status, StoreError};
 use uuid::Uuid;
@@ -47,8 +48,9 @@ pub enum AppError {
     Format(String),
     #[error("the research project was refused: {}", summary(.0))]
     ProjectRefused(Vec<Finding>),
-    #[error("{0}")]
-    ExtractRefused(String),
+    /// A research extract refused by the small-cell check, naming the combinations.
+    #[error("{}", .0.en)]
+    ExtractRefused(Text),
 }
 
 impl From<StoreError> for AppError {

@@ -532,15 +532,7 @@ fn check_k(
                     .map(|(&i, value)| format!("{}={value}", columns[i]))
                     .collect()
             };
-            (
-                persons.len(),
-                format!(
-                    "{}: {} person{}",
-                    named.join(", "),
-                    persons.len(),
-                    if persons.len() == 1 { "" } else { "s" }
-                ),
-            )
+            (persons.len(), named.join(", "))
         })
         .collect();
     if small.is_empty() {
@@ -548,17 +540,40 @@ fn check_k(
     }
     small.sort();
     let total = small.len();
-    let shown: Vec<String> = small.into_iter().take(10).map(|(_, text)| text).collect();
-    let more = if total > shown.len() {
-        format!("; and {} more", total - shown.len())
-    } else {
-        String::new()
+    let shown = |persons: fn(usize) -> &'static str| -> String {
+        let listed: Vec<String> = small
+            .iter()
+            .take(10)
+            .map(|(count, combination)| format!("{combination}: {count} {}", persons(*count)))
+            .collect();
+        listed.join("; ")
     };
-    Err(AppError::ExtractRefused(format!(
-        "the extract of project {} is refused: {total} combination(s) of quasi-identifiers are shared by fewer than \
-         {MIN_PERSONS} persons: {}{more}; nothing was written (coarsen: age bands, fewer variables, a longer period)",
-        project.id,
-        shown.join("; ")
+    let more = total.saturating_sub(10);
+    Err(AppError::ExtractRefused(Text::new(
+        format!(
+            "uttrekket for prosjekt {} er avvist: {total} kombinasjon(er) av indirekte identifiserende \
+             opplysninger deles av færre enn {MIN_PERSONS} personer: {}{}; ingenting ble skrevet (grovere: \
+             aldersgrupper, færre variabler, en lengre periode)",
+            project.id,
+            shown(|n| if n == 1 { "person" } else { "personer" }),
+            if more > 0 {
+                format!("; og {more} til")
+            } else {
+                String::new()
+            }
+        ),
+        format!(
+            "the extract of project {} is refused: {total} combination(s) of quasi-identifiers are shared by \
+             fewer than {MIN_PERSONS} persons: {}{}; nothing was written (coarsen: age bands, fewer variables, a \
+             longer period)",
+            project.id,
+            shown(|n| if n == 1 { "person" } else { "persons" }),
+            if more > 0 {
+                format!("; and {more} more")
+            } else {
+                String::new()
+            }
+        ),
     )))
 }
 

@@ -360,8 +360,14 @@ async fn scenario(platform: &Platform, dir: &Path, key_file: &Path) {
     {
         Err(AppError::ExtractRefused(reason)) => {
             assert!(
-                reason.contains(&format!("sex=female, hospital={LONELY}: 2 persons")),
-                "{reason}"
+                reason.en.contains(&format!("sex=female, hospital={LONELY}: 2 persons")),
+                "{reason:?}"
+            );
+            assert!(
+                reason
+                    .nb
+                    .contains(&format!("sex=female, hospital={LONELY}: 2 personer")),
+                "{reason:?}"
             );
         }
         other => panic!("expected a k-anonymity refusal, got {other:?}"),

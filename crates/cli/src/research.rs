@@ -187,7 +187,7 @@ async fn extract(global: &Global, args: ExtractArgs) -> anyhow::Result<()> {
         .write_research_extract(&args.id, format, &args.output, &args.actor)
         .await
     {
-        Err(AppError::ExtractRefused(reason)) => anyhow::bail!(reason),
+        Err(AppError::ExtractRefused(reason)) => anyhow::bail!(reason.en),
         other => other.with_context(|| format!("cannot write the extract of project {}", args.id))?,
     };
     let mut stdout = std::io::stdout().lock();

@@ -131,7 +131,7 @@ pub async fn download(
             .into_response(),
         Ok(None) => not_found(&state, &visitor),
         Err(AppError::ExtractRefused(message)) => {
-            let shown = format!("{} {message}", t(visitor.lang, "research-refused"));
+            let shown = format!("{} {}", t(visitor.lang, "research-refused"), message.get(visitor.lang));
             list_page(&state, &visitor, &principal, Some(&shown)).await
         }
         Err(err) => failure_page(&state, &visitor, &err),

@@ -113,7 +113,9 @@ fn a_researcher_downloads_only_their_own_projects() {
     assert_eq!(refused.status, 422, "{}", refused.text);
     let message = crate::server::between(&refused.text, "id=\"research-refusal\">", "</p>");
     assert!(
-        message.contains("k-anonymitet") && message.contains("hospital=FIN-HAM"),
+        message.contains("k-anonymitet")
+            && message.contains("hospital=FIN-HAM: 1 person")
+            && message.contains("ingenting ble skrevet"),
         "{message}"
     );
 
