@@ -352,6 +352,12 @@ async fn guard(
     if let Some(principal) = &principal {
         req.extensions_mut().insert(principal.clone());
     }
+    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    // Before any session exists (sign-in, the patient's code form) only the browser's own
+    // account of where a post comes from can stop another site posting it (login CSRF).
+    if unsafe_method && !req.headers().contains_key(AUTHORIZATION) && cross_site(req.headers()) {
+        return Refusal::Csrf.respond(api, lang, &path);
+    }
     if guard.rule == Rule::Public {
         return next.run(req).await;
     }
@@ -362,7 +368,6 @@ async fn guard(
     if must_enrol && guard.rule != Rule::Account {
         return Refusal::MustEnrol.respond(api, lang, &path);
     }
-    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if unsafe_method && let Some(expected) = principal.csrf() {
         let (carries, rebuilt) = carries_csrf(req, expected).await;
         if !carries {
@@ -384,6 +389,24 @@ async fn guard(
         return Refusal::Forbidden(guard.rule).respond(api, lang, &path);
     }
     next.run(req).await
+}
+
+/// Whether a browser says the request comes from another site: `Sec-Fetch-Site` other than
+/// `same-origin` or `none` (typed by the user), or else an `Origin` whose host is not the
+/// `Host` asked. Clients that send neither (command-line tools, systems) are not browsers
+/// another site can drive.
+fn cross_site(headers: &HeaderMap) -> bool {
+    let text = |name: &str| headers.get(name).map(|v| v.to_str().unwrap_or("?"));
+    if let Some(site) = text("sec-fetch-site") {
+        return !matches!(site, "same-origin" | "none");
+    }
+    match text("origin") {
+        None => false,
+        Some(origin) => {
+            let origin_host = origin.split_once("://").map(|(_, host)| host);
+            origin_host.is_none() || origin_host != text("host")
+        }
+    }
 }
 
 /// Whether a post carries the session's CSRF token, in the header or as a form field;

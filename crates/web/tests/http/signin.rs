@@ -438,3 +438,40 @@ fn a_register_admin_adds_disables_and_resets_users_of_their_register() {
     assert!(actions.contains(&"user.disable".to_owned()));
     assert_eq!(actions.iter().filter(|a| *a == "user.add").count(), 3);
 }
+
+#[test]
+fn another_sites_posts_are_refused_before_any_session_exists() {
+    let server = TestServer::sqlite(WebOptions::default());
+    server.add_user("kari", &["registrar:stroke:UNN-TRO"]);
+    let form = format!("user=kari&password={PASSWORD}&code=").into_bytes();
+    for (header, value) in [
+        ("sec-fetch-site", "cross-site"),
+        ("sec-fetch-site", "same-site"),
+        ("origin", "https://elsewhere.example"),
+        ("origin", "null"),
+    ] {
+        let reply = server
+            .post("/signin")
+            .anonymous()
+            .header(header, value)
+            .raw(FORM, form.clone())
+            .send();
+        assert_eq!(reply.status, 403, "{header}: {value}: {}", reply.text);
+        assert!(reply.header("set-cookie").is_none(), "{header}: {value}");
+        assert!(reply.text.contains("kom ikke fra kvalreg"), "{}", reply.text);
+    }
+    assert!(
+        !actions(&server).iter().any(|a| a.starts_with("signin")),
+        "a refused post never reaches the sign-in"
+    );
+    // The browser's own page posts with its origin and same-origin.
+    let reply = server
+        .post("/signin")
+        .anonymous()
+        .header("origin", &server.base)
+        .header("sec-fetch-site", "same-origin")
+        .raw(FORM, form)
+        .send();
+    assert_eq!(reply.status, 303, "{}", reply.text);
+    assert!(reply.header("set-cookie").is_some());
+}
