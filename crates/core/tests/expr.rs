@@ -552,3 +552,26 @@ fn display_reads_back_as_the_same_expression() {
         assert_eq!(expr(&parsed.to_string()), parsed, "{text} -> {parsed}");
     }
 }
+
+/// Found by the fuzz target `expression`: a long left-deep chain (`a * b * …`) parsed, but
+/// printed with a parenthesis per link it nested past the parser's limit, so the text shown
+/// in messages could not be read again.
+#[test]
+fn chains_print_as_chains_and_read_back() {
+    let long = vec!["nihss"; 80].join(" * ");
+    let parsed = expr(&long);
+    assert_eq!(parsed.to_string(), long);
+    for text in [
+        "nihss - passes + age",
+        "nihss * passes / age",
+        "ivt AND evt AND sich",
+        "ivt OR evt OR sich",
+        "nihss - (passes - age)",
+        "(nihss + passes) * age",
+        "(ivt OR evt) AND sich",
+    ] {
+        let parsed = expr(text);
+        assert_eq!(parsed.to_string(), text);
+        assert_eq!(expr(&parsed.to_string()), parsed, "{text}");
+    }
+}

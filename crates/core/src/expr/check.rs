@@ -185,6 +185,18 @@ fn function_name(function: Function) -> &'static str {
     }
 }
 
+/// Operators of one level that associate to the left, so `a op b op c` reads `(a op b) op c`:
+/// `+ -`, `* /`, `AND`, `OR`. Comparisons do not chain.
+fn chain_level(op: BinaryOp) -> Option<u8> {
+    match op {
+        BinaryOp::Or => Some(0),
+        BinaryOp::And => Some(1),
+        BinaryOp::Plus | BinaryOp::Minus => Some(2),
+        BinaryOp::Multiply | BinaryOp::Divide => Some(3),
+        _ => None,
+    }
+}
+
 type Types<'a> = &'a dyn Fn(&str) -> Option<VarType>;
 
 /// `expr` must be true/false (or NULL) where `context` needs a condition.
@@ -399,9 +411,17 @@ impl fmt::Display for Expr {
             Expr::Literal(Literal::Date(d)) => write!(f, "DATE '{}'", crate::time::format_date(*d)),
             Expr::Not(inner) => write!(f, "NOT {}", Operand(inner)),
             Expr::Negate(inner) => write!(f, "-{}", Operand(inner)),
-            Expr::Binary { op, left, right } => {
-                write!(f, "{} {} {}", Operand(left), op_symbol(*op), Operand(right))
-            }
+            Expr::Binary { op, left, right } => match &**left {
+                // A left-deep chain (`a * b / c`, `a AND b AND c`) is written as one, without
+                // a parenthesis per link: long rules stay readable and within the parser's
+                // nesting limit when the text is read again.
+                Expr::Binary { op: inner, .. }
+                    if chain_level(*inner).is_some() && chain_level(*inner) == chain_level(*op) =>
+                {
+                    write!(f, "{left} {} {}", op_symbol(*op), Operand(right))
+                }
+                _ => write!(f, "{} {} {}", Operand(left), op_symbol(*op), Operand(right)),
+            },
             Expr::IsNull { expr, negated } => {
                 write!(f, "{} IS {}NULL", Operand(expr), not(*negated))
             }
