@@ -8,6 +8,7 @@ use kvalreg_core::value::Moment;
 use kvalreg_store::{Grant, Role};
 
 use crate::person::WriteMeta;
+use crate::platform::check_document;
 use crate::{AppError, Platform, synthetic};
 
 /// The register the demo fills.
@@ -31,7 +32,7 @@ pub async fn seed_demo(platform: &Platform) -> Result<usize, AppError> {
         synthetic::stroke_registrations(&hospitals, this_year - (YEARS - 1)..=this_year, PER_HOSPITAL_YEAR, SEED);
     let mut writes = Vec::with_capacity(registrations.len());
     for (doc, status) in registrations {
-        let (record, warnings) = platform.check(register, &doc, status, &ctx).map_err(|errors| {
+        let (record, warnings) = check_document(register, &doc, status, &ctx).map_err(|errors| {
             let detail: Vec<String> = errors
                 .iter()
                 .map(|f| format!("{}: {}: {}", f.field, f.rule, f.message_en))

@@ -2,17 +2,19 @@
 //! validated first, every bad line is reported with its number, field and rule, and only a
 //! file without problems is written, in one transaction.
 
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 use std::path::Path;
 
 use kvalreg_core::definition::Register;
 use kvalreg_core::messages::{self, Text};
 use kvalreg_core::validation::{Context, Finding};
+use kvalreg_core::value::Record;
 use kvalreg_store::{Status, Write};
 use serde_json::{Map, Value as Json};
 
 use crate::cells::cell_json;
 use crate::person::WriteMeta;
+use crate::platform::check_document;
 use crate::{AppError, LineProblem, Platform};
 
 /// The two file formats of import and export.
@@ -166,7 +168,9 @@ fn read_csv(
     input: &mut (dyn BufRead + Send),
     each: &mut dyn FnMut(usize, ReadLine),
 ) -> Result<Vec<LineProblem>, AppError> {
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(input);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(LineBreaksAsLf(input));
     let header = match reader.headers() {
         Ok(header) => header.clone(),
         Err(e) if e.is_io_error() => return Err(csv_io(e)),
@@ -249,10 +253,74 @@ fn read_csv(
     Ok(header_problems)
 }
 
+/// A CSV file read with every line break (CR LF, or a lone CR as classic Mac files have) as
+/// LF. The csv reader ends rows at any of them but counts lines by LF alone, numbering each
+/// row after a CR LF one line early and every row of a CR-only file as line 1. A line break
+/// inside a quoted cell becomes LF too.
+struct LineBreaksAsLf<'a>(&'a mut (dyn BufRead + Send));
+
+impl Read for LineBreaksAsLf<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            let n = self.0.read(out)?;
+            let mut kept = 0;
+            for i in 0..n {
+                let byte = out[i];
+                if byte == b'\r' {
+                    let next = match out[..n].get(i + 1) {
+                        Some(&next) => Some(next),
+                        None => self.0.fill_buf()?.first().copied(),
+                    };
+                    if next == Some(b'\n') {
+                        continue;
+                    }
+                }
+                out[kept] = if byte == b'\r' { b'\n' } else { byte };
+                kept += 1;
+            }
+            // A read of only the CR of a CR LF keeps nothing; 0 would mean the end of the file.
+            if kept > 0 || n == 0 {
+                return Ok(kept);
+            }
+        }
+    }
+}
+
 fn csv_io(e: csv::Error) -> AppError {
     match e.into_kind() {
         csv::ErrorKind::Io(e) => AppError::Io(e),
         other => AppError::Format(format!("{other:?}")),
+    }
+}
+
+/// One line of an import file, read and checked: the record with its status and soft
+/// warnings, or every problem of the line.
+pub type CheckedLine = Result<(Record, Status, Vec<Finding>), Vec<LineProblem>>;
+
+/// Reads an import file and checks every line against the register, calling `each` with
+/// the line number and the result; returns the problems of a CSV header. The half of
+/// [`Platform::import`] that needs no store (the fuzz target `import_record` runs it alone).
+pub fn check_lines(
+    register: &Register,
+    format: FileFormat,
+    input: &mut (dyn BufRead + Send),
+    ctx: &Context,
+    each: &mut dyn FnMut(usize, CheckedLine),
+) -> Result<Vec<LineProblem>, AppError> {
+    let mut check_line = |line: usize, read: ReadLine| {
+        let checked = read.and_then(|(doc, status)| {
+            check_document(register, &doc, status, ctx)
+                .map(|(record, warnings)| (record, status, warnings))
+                .map_err(|findings| findings.into_iter().map(|f| finding_problem(line, f)).collect())
+        });
+        each(line, checked);
+    };
+    match format {
+        FileFormat::Ndjson => {
+            read_ndjson(input, &mut check_line)?;
+            Ok(Vec::new())
+        }
+        FileFormat::Csv => read_csv(register, input, &mut check_line),
     }
 }
 
@@ -276,42 +344,33 @@ impl Platform {
         let mut writes: Vec<Write> = Vec::new();
         let mut write_lines: Vec<usize> = Vec::new();
         let mut failure: Option<AppError> = None;
-        let mut each = |line: usize, read: ReadLine| {
+        let mut each = |line: usize, checked_line: CheckedLine| {
             checked += 1;
-            match read {
+            match checked_line {
                 Err(found) => problems.extend(found),
-                Ok((doc, status)) => match self.check(register, &doc, status, &ctx) {
-                    Err(findings) => problems.extend(findings.into_iter().map(|f| finding_problem(line, f))),
-                    Ok((record, found)) if problems.is_empty() && failure.is_none() => {
-                        warnings += found.len();
-                        let meta = WriteMeta {
-                            status,
-                            warnings: &found,
-                            actor,
-                            reason: None,
-                        };
-                        match self.protected_write(register, &record, meta) {
-                            Ok(write) => {
-                                writes.push(write);
-                                write_lines.push(line);
-                            }
-                            Err(e) => failure = Some(e),
+                Ok((record, status, found)) if problems.is_empty() && failure.is_none() => {
+                    warnings += found.len();
+                    let meta = WriteMeta {
+                        status,
+                        warnings: &found,
+                        actor,
+                        reason: None,
+                    };
+                    match self.protected_write(register, &record, meta) {
+                        Ok(write) => {
+                            writes.push(write);
+                            write_lines.push(line);
                         }
+                        Err(e) => failure = Some(e),
                     }
-                    Ok(_) => {}
-                },
+                }
+                Ok(_) => {}
             }
             if checked % PROGRESS_EVERY == 0 {
                 progress(ImportProgress::Checked(checked));
             }
         };
-        let header_problems = match format {
-            FileFormat::Ndjson => {
-                read_ndjson(input, &mut each)?;
-                Vec::new()
-            }
-            FileFormat::Csv => read_csv(register, input, &mut each)?,
-        };
+        let header_problems = check_lines(register, format, input, &ctx, &mut each)?;
         problems.splice(0..0, header_problems);
         if let Some(e) = failure {
             return Err(e);

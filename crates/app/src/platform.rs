@@ -82,6 +82,34 @@ fn outside_scope(register: &Register) -> Finding {
     Finding::new(&register.unit_variable, "scope", Severity::Error, message)
 }
 
+/// Parses and validates a document at the stage its status needs; hard errors refuse it,
+/// soft warnings come back with the record. Pure (no store): every write path and the
+/// fuzz targets check documents with it.
+pub fn check_document(
+    register: &Register,
+    doc: &Map<String, Json>,
+    status: Status,
+    ctx: &Context,
+) -> Result<(Record, Vec<Finding>), Vec<Finding>> {
+    let (record, mut unreadable) = register.read_document(doc, ctx);
+    let findings = register.validate(&record, stage_of(status), ctx);
+    // A field that could not be read is reported once, by its reading problem.
+    let read_failed = |field: &str| unreadable.iter().any(|f| f.field == field);
+    let mut errors: Vec<Finding> = findings.errors.into_iter().filter(|f| !read_failed(&f.field)).collect();
+    if !record.contains_key(&register.unit_variable)
+        && !read_failed(&register.unit_variable)
+        && !errors.iter().any(|f| f.field == register.unit_variable)
+    {
+        errors.push(unit_required(register));
+    }
+    unreadable.append(&mut errors);
+    if unreadable.is_empty() {
+        Ok((record, findings.warnings))
+    } else {
+        Err(unreadable)
+    }
+}
+
 impl Platform {
     pub fn new(store: Arc<dyn Store>, registers: Vec<Register>, keys: IdentityKeys) -> Self {
         Platform { store, registers, keys }
@@ -105,34 +133,6 @@ impl Platform {
         Ok(self.store.hospitals().await?.into_iter().map(|h| h.code).collect())
     }
 
-    /// Parses and validates a document at the stage its status needs; hard errors refuse
-    /// it, soft warnings come back with the record.
-    pub(crate) fn check(
-        &self,
-        register: &Register,
-        doc: &Map<String, Json>,
-        status: Status,
-        ctx: &Context,
-    ) -> Result<(Record, Vec<Finding>), Vec<Finding>> {
-        let (record, mut unreadable) = register.read_document(doc, ctx);
-        let findings = register.validate(&record, stage_of(status), ctx);
-        // A field that could not be read is reported once, by its reading problem.
-        let read_failed = |field: &str| unreadable.iter().any(|f| f.field == field);
-        let mut errors: Vec<Finding> = findings.errors.into_iter().filter(|f| !read_failed(&f.field)).collect();
-        if !record.contains_key(&register.unit_variable)
-            && !read_failed(&register.unit_variable)
-            && !errors.iter().any(|f| f.field == register.unit_variable)
-        {
-            errors.push(unit_required(register));
-        }
-        unreadable.append(&mut errors);
-        if unreadable.is_empty() {
-            Ok((record, findings.warnings))
-        } else {
-            Err(unreadable)
-        }
-    }
-
     /// Validates (Stage::Draft for a draft, Stage::Complete for complete and locked),
     /// protects the national id and stores version 1. The registration's hospital must be
     /// in `scope` (otherwise a `scope` finding on the unit variable).
@@ -147,7 +147,7 @@ impl Platform {
         let register = self.register(register)?;
         let hospitals = self.hospital_codes().await?;
         let ctx = Context { hospitals: &hospitals };
-        let (record, warnings) = self.check(register, &doc, status, &ctx).map_err(AppError::Invalid)?;
+        let (record, warnings) = check_document(register, &doc, status, &ctx).map_err(AppError::Invalid)?;
         let write = self.protected_write(
             register,
             &record,
@@ -191,9 +191,7 @@ impl Platform {
         }
         let hospitals = self.hospital_codes().await?;
         let ctx = Context { hospitals: &hospitals };
-        let (record, warnings) = self
-            .check(register, &doc, current.status, &ctx)
-            .map_err(AppError::Invalid)?;
+        let (record, warnings) = check_document(register, &doc, current.status, &ctx).map_err(AppError::Invalid)?;
         if let Some(Value::Code(hospital)) = record.get(&register.unit_variable)
             && !scope.allows(hospital)
         {

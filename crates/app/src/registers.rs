@@ -13,12 +13,7 @@ const REGISTER_FILE: &str = "register.toml";
 /// Reads every file of a register folder (sub-folders included, in name order) and loads
 /// the register. A file that cannot be read becomes a definition error of its own.
 pub fn load_register_dir(dir: &Path) -> Result<Register, Vec<DefinitionError>> {
-    let mut files = Vec::new();
-    let mut errors = Vec::new();
-    collect_files(dir, dir, &mut files, &mut errors);
-    if !errors.is_empty() {
-        return Err(errors);
-    }
+    let files = read_register_dir(dir)?;
     definition::load(&files).map_err(|errors| {
         errors
             .into_iter()
@@ -28,6 +23,15 @@ pub fn load_register_dir(dir: &Path) -> Result<Register, Vec<DefinitionError>> {
             })
             .collect()
     })
+}
+
+/// Every file of a register folder (sub-folders included, in name order), as the loader
+/// takes them; a file that cannot be read becomes a definition error of its own.
+pub fn read_register_dir(dir: &Path) -> Result<Vec<SourceFile>, Vec<DefinitionError>> {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    collect_files(dir, dir, &mut files, &mut errors);
+    if errors.is_empty() { Ok(files) } else { Err(errors) }
 }
 
 fn collect_files(root: &Path, dir: &Path, files: &mut Vec<SourceFile>, errors: &mut Vec<DefinitionError>) {

@@ -183,3 +183,40 @@ async fn export_then_import_then_export_is_exact_in_both_formats() {
         assert!(first == second, "{format:?} export differs after a round trip");
     }
 }
+
+/// Found by the fuzz target `import_record`: the csv reader ends rows at CR LF and at a lone
+/// CR (classic Mac line breaks, as old Excel for Mac wrote CSV) but counts lines by LF
+/// alone, so rows of a CR LF file were reported one line early and every row of a CR-only
+/// file as line 1, the header's line.
+#[test]
+fn csv_rows_are_numbered_by_their_line_with_any_line_break() {
+    let register = common::stroke();
+    let hospitals = kvalreg_app::reference_hospitals().into_iter().map(|h| h.code).collect();
+    let ctx = kvalreg_core::validation::Context { hospitals: &hospitals };
+    let doc = common::plain_complete();
+    let header = doc.keys().map(String::as_str).collect::<Vec<_>>().join(",");
+    let cell = |value: &Json| match value {
+        Json::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let good_row = doc.values().map(cell).collect::<Vec<_>>().join(",");
+    let bad_row = good_row.replacen("true", "yes", 1);
+    for line_break in ["\n", "\r\n", "\r"] {
+        let text = [header.as_str(), &good_row, &bad_row, &good_row, &bad_row].join(line_break) + line_break;
+        let mut answered = Vec::new();
+        let header_problems = kvalreg_app::check_lines(
+            &register,
+            FileFormat::Csv,
+            &mut text.as_bytes(),
+            &ctx,
+            &mut |line, checked| answered.push((line, checked.is_ok())),
+        )
+        .expect("read from memory");
+        assert!(header_problems.is_empty(), "{header_problems:?}");
+        assert_eq!(
+            answered,
+            [(2, true), (3, false), (4, true), (5, false)],
+            "line break {line_break:?}"
+        );
+    }
+}

@@ -552,3 +552,36 @@ fn display_reads_back_as_the_same_expression() {
         assert_eq!(expr(&parsed.to_string()), parsed, "{text} -> {parsed}");
     }
 }
+
+/// Found by the fuzz target `expression`: long chains of one operator (`a * b * …`,
+/// `a <= b <= …`) parsed, but printed with a parenthesis per link they nested past the
+/// parser's limit, so the text shown in messages could not be read again.
+#[test]
+fn chains_print_as_chains_and_read_back() {
+    for link in [" * ", " <= ", " AND "] {
+        let long = vec!["nihss"; 80].join(link);
+        let parsed = expr(&long);
+        assert_eq!(parsed.to_string(), long);
+        assert_eq!(expr(&parsed.to_string()), parsed);
+    }
+    let nots = format!("{}ivt", "NOT ".repeat(30));
+    assert_eq!(expr(&nots).to_string(), nots);
+    let nulls = format!("ivt{}", " IS NULL".repeat(40));
+    assert_eq!(expr(&nulls).to_string(), nulls);
+    for text in [
+        "- -nihss",
+        "nihss = passes = age",
+        "(nihss < passes) AND ivt",
+        "nihss - passes + age",
+        "nihss * passes / age",
+        "ivt AND evt AND sich",
+        "ivt OR evt OR sich",
+        "nihss - (passes - age)",
+        "(nihss + passes) * age",
+        "(ivt OR evt) AND sich",
+    ] {
+        let parsed = expr(text);
+        assert_eq!(parsed.to_string(), text);
+        assert_eq!(expr(&parsed.to_string()), parsed, "{text}");
+    }
+}

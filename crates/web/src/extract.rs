@@ -59,7 +59,8 @@ fn is_json(content_type: &str) -> bool {
     essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
-fn parse_object(bytes: &[u8], lang: Lang) -> Result<Map<String, Json>, Problem> {
+/// A JSON request body as [`JsonObject`] reads it: an object, without NUL characters.
+pub fn parse_object(bytes: &[u8], lang: Lang) -> Result<Map<String, Json>, Problem> {
     match serde_json::from_slice::<Json>(bytes) {
         Ok(Json::Object(map)) => match map.iter().find(|(name, value)| name.contains('\0') || holds_nul(value)) {
             Some((name, _)) => Err(nul_refused(lang, &name.replace('\0', ""))),

@@ -21,6 +21,15 @@ mod problem;
 mod ui;
 
 pub use access::{CSRF_FIELD, CSRF_HEADER, Rule, SESSION_COOKIE, route_table};
+pub use problem::Problem;
+
+/// The JSON API's request-body readers, exactly as the handlers use them, public so the
+/// fuzz target `api_body` can run them without a server.
+pub mod bodies {
+    pub use crate::api::{NewRegistration, hospital_from, new_registration, reopen_reason, replacement};
+    pub use crate::extract::parse_object;
+    pub use crate::failure::problem;
+}
 pub use indicators::{router_with_indicators, serve_with_indicators};
 
 /// How the web edge presents itself and guards sessions.

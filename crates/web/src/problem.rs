@@ -156,8 +156,7 @@ impl Problem {
         self
     }
 
-    /// The fields at fault, in order (for tests).
-    #[cfg(test)]
+    /// The fields at fault, in order (for tests and the fuzz target `api_body`).
     pub fn fields(&self) -> Vec<&str> {
         self.0.errors.iter().map(|e| e.field.as_str()).collect()
     }

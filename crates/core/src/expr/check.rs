@@ -185,6 +185,18 @@ fn function_name(function: Function) -> &'static str {
     }
 }
 
+/// The precedence level of an operator; each level associates to the left, so `a op b op c`
+/// reads `(a op b) op c`.
+fn chain_level(op: BinaryOp) -> u8 {
+    match op {
+        BinaryOp::Or => 0,
+        BinaryOp::And => 1,
+        BinaryOp::Eq | BinaryOp::NotEq | BinaryOp::Lt | BinaryOp::LtEq | BinaryOp::Gt | BinaryOp::GtEq => 2,
+        BinaryOp::Plus | BinaryOp::Minus => 3,
+        BinaryOp::Multiply | BinaryOp::Divide => 4,
+    }
+}
+
 type Types<'a> = &'a dyn Fn(&str) -> Option<VarType>;
 
 /// `expr` must be true/false (or NULL) where `context` needs a condition.
@@ -397,10 +409,21 @@ impl fmt::Display for Expr {
             Expr::Literal(Literal::Int(i)) => write!(f, "{i}"),
             Expr::Literal(Literal::String(s)) => write!(f, "'{}'", s.replace('\'', "''")),
             Expr::Literal(Literal::Date(d)) => write!(f, "DATE '{}'", crate::time::format_date(*d)),
+            // Chains of one operator (`NOT NOT a`, `- -a`, `a IS NULL IS NULL`, `a * b * c`) are
+            // written as chains, not with a parenthesis per link: the text stays readable and
+            // within the parser's nesting limit when it is read again.
+            Expr::Not(inner) if matches!(**inner, Expr::Not(_)) => write!(f, "NOT {inner}"),
             Expr::Not(inner) => write!(f, "NOT {}", Operand(inner)),
+            Expr::Negate(inner) if matches!(**inner, Expr::Negate(_)) => write!(f, "- {inner}"),
             Expr::Negate(inner) => write!(f, "-{}", Operand(inner)),
-            Expr::Binary { op, left, right } => {
-                write!(f, "{} {} {}", Operand(left), op_symbol(*op), Operand(right))
+            Expr::Binary { op, left, right } => match &**left {
+                Expr::Binary { op: inner, .. } if chain_level(*inner) == chain_level(*op) => {
+                    write!(f, "{left} {} {}", op_symbol(*op), Operand(right))
+                }
+                _ => write!(f, "{} {} {}", Operand(left), op_symbol(*op), Operand(right)),
+            },
+            Expr::IsNull { expr, negated } if matches!(**expr, Expr::IsNull { .. }) => {
+                write!(f, "{expr} IS {}NULL", not(*negated))
             }
             Expr::IsNull { expr, negated } => {
                 write!(f, "{} IS {}NULL", Operand(expr), not(*negated))

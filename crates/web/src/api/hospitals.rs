@@ -56,7 +56,7 @@ pub async fn upsert(
 }
 
 /// Reads a hospital body, reporting every field at fault.
-fn hospital_from(code: String, mut body: Map<String, Json>, lang: Lang) -> Result<Hospital, Problem> {
+pub fn hospital_from(code: String, mut body: Map<String, Json>, lang: Lang) -> Result<Hospital, Problem> {
     let mut errors = Vec::new();
     let code_ok = !code.is_empty()
         && code.chars().count() <= CODE_MAX_CHARS

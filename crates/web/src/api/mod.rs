@@ -21,6 +21,8 @@ mod list_query;
 mod registrations;
 mod worklist;
 
+pub use hospitals::hospital_from;
+pub use registrations::{NewRegistration, new_registration, reopen_reason, replacement};
 pub use worklist::today;
 
 pub fn routes() -> Vec<Route> {

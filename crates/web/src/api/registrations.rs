@@ -25,7 +25,7 @@ pub async fn create(
     Language(lang): Language,
     Signed(principal): Signed,
     ApiPath(register): ApiPath<String>,
-    JsonObject(mut doc): JsonObject,
+    JsonObject(doc): JsonObject,
 ) -> Result<Response, Problem> {
     let register = state
         .platform
@@ -33,16 +33,22 @@ pub async fn create(
         .map_err(|e| failure::problem(e, lang))?
         .id
         .clone();
-    let status = initial_status(doc.remove("status"), lang)?;
+    let new = new_registration(doc, lang)?;
     // Registering as complete or locked needs the unit lead's (or register admin's) scope.
-    let scope = match status {
+    let scope = match new.status {
         Status::Draft => principal.scope(&register),
         Status::Complete | Status::Locked => principal.manage_scope(&register),
     };
-    let confirm_new_event = confirmation(doc.remove("confirm_new_event"), lang)?;
     let saved = state
         .platform
-        .create_checked(&scope, &register, doc, status, &principal.name, confirm_new_event)
+        .create_checked(
+            &scope,
+            &register,
+            new.values,
+            new.status,
+            &principal.name,
+            new.confirm_new_event,
+        )
         .await
         .map_err(|e| failure::problem(e, lang))?;
     let location = format!("/api/v1/registers/{register}/registrations/{}", saved.registration.id);
@@ -78,18 +84,7 @@ pub async fn update(
     JsonObject(doc): JsonObject,
 ) -> Result<Response, Problem> {
     let id = registration_id(&id, lang)?;
-    if doc.contains_key("status") {
-        return Err(Problem::field(
-            Kind::Validation,
-            lang,
-            "status",
-            "status_by_action",
-            &Text::new(
-                "Status endres med /complete og /reopen, ikke ved å erstatte registreringen",
-                "The status changes through /complete and /reopen, not by replacing the registration",
-            ),
-        ));
-    }
+    let doc = replacement(doc, lang)?;
     let saved = state
         .platform
         .update(
@@ -155,25 +150,10 @@ pub async fn reopen(
     Signed(principal): Signed,
     ApiPath((register, id)): ApiPath<(String, String)>,
     IfMatch(version): IfMatch,
-    JsonObject(mut body): JsonObject,
+    JsonObject(body): JsonObject,
 ) -> Result<Response, Problem> {
     let id = registration_id(&id, lang)?;
-    let reason = match body.remove("reason") {
-        None | Some(Json::Null) => String::new(),
-        Some(Json::String(reason)) => reason,
-        Some(_) => {
-            return Err(Problem::field(
-                Kind::Validation,
-                lang,
-                "reason",
-                "type",
-                &Text::new("Begrunnelsen må være en tekst", "The reason must be a string"),
-            ));
-        }
-    };
-    if let Some(field) = body.keys().next() {
-        return Err(unknown_body_field(field, lang));
-    }
+    let reason = reopen_reason(body, lang)?;
     let saved = state
         .platform
         .reopen(
@@ -243,6 +223,65 @@ pub async fn history(
         .map_err(|e| failure::problem(e, lang))?;
     let versions: Vec<Json> = versions.iter().map(|v| version_json(v, lang)).collect();
     Ok(axum::Json(json!({ "id": id, "versions": versions })).into_response())
+}
+
+/// The body of a new registration as the API reads it.
+#[derive(Debug)]
+pub struct NewRegistration {
+    /// The registration's values, still to be validated against the register.
+    pub values: Map<String, Json>,
+    pub status: Status,
+    /// The registrar confirmed that a probable duplicate is a new event.
+    pub confirm_new_event: bool,
+}
+
+/// Reads a create body: `status` and `confirm_new_event` are taken out, the rest are values.
+pub fn new_registration(mut doc: Map<String, Json>, lang: Lang) -> Result<NewRegistration, Problem> {
+    let status = initial_status(doc.remove("status"), lang)?;
+    let confirm_new_event = confirmation(doc.remove("confirm_new_event"), lang)?;
+    Ok(NewRegistration {
+        values: doc,
+        status,
+        confirm_new_event,
+    })
+}
+
+/// Reads a replace (PUT) body: the values alone; the status changes only through actions.
+pub fn replacement(doc: Map<String, Json>, lang: Lang) -> Result<Map<String, Json>, Problem> {
+    if doc.contains_key("status") {
+        return Err(Problem::field(
+            Kind::Validation,
+            lang,
+            "status",
+            "status_by_action",
+            &Text::new(
+                "Status endres med /complete og /reopen, ikke ved å erstatte registreringen",
+                "The status changes through /complete and /reopen, not by replacing the registration",
+            ),
+        ));
+    }
+    Ok(doc)
+}
+
+/// Reads a reopen body: an optional `reason` string and nothing else.
+pub fn reopen_reason(mut body: Map<String, Json>, lang: Lang) -> Result<String, Problem> {
+    let reason = match body.remove("reason") {
+        None | Some(Json::Null) => String::new(),
+        Some(Json::String(reason)) => reason,
+        Some(_) => {
+            return Err(Problem::field(
+                Kind::Validation,
+                lang,
+                "reason",
+                "type",
+                &Text::new("Begrunnelsen må være en tekst", "The reason must be a string"),
+            ));
+        }
+    };
+    if let Some(field) = body.keys().next() {
+        return Err(unknown_body_field(field, lang));
+    }
+    Ok(reason)
 }
 
 /// The status a new registration starts in: draft unless the body says complete.
