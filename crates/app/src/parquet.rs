@@ -262,3 +262,32 @@ fn parquet_error(e: parquet::errors::ParquetError) -> AppError {
         other => AppError::Format(format!("cannot write Parquet: {other}")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_value_of_another_type_is_refused_naming_the_column() {
+        let columns = [
+            ("mrs_discharge".to_owned(), ColumnType::Int),
+            ("discharge_date".to_owned(), ColumnType::Date),
+        ];
+        let mut table = ParquetTable::new(Vec::new(), &columns).expect("start");
+        let refused = table.set_text(0, "five").expect_err("not an integer");
+        assert_eq!(
+            refused.to_string(),
+            "cannot write Parquet: the value `five` of column mrs_discharge is not an integer"
+        );
+        let refused = table.set_json(1, &Json::from(3)).expect_err("not a date");
+        assert!(
+            refused.to_string().contains("column discharge_date is not a date"),
+            "{refused}"
+        );
+        table.set_json(1, &Json::from("2024-03-31")).expect("a date");
+        table.end_row().expect("row");
+        let bytes = table.finish().expect("footer");
+        assert_eq!(&bytes[..4], b"PAR1");
+        assert_eq!(&bytes[bytes.len() - 4..], b"PAR1");
+    }
+}
