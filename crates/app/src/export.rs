@@ -16,7 +16,7 @@ use crate::parquet::{ColumnType, ParquetTable};
 use crate::{AppError, Platform, status_name};
 
 /// Registrations read from the store at a time.
-const PAGE: u32 = 5_000;
+const PAGE: u32 = 1_000;
 
 /// The file formats of an export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
