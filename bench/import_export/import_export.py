@@ -5,9 +5,12 @@ generate.py from the demo export), then, each under `/usr/bin/time -v` on a fres
   kvalreg import --register stroke FILE.ndjson          (rate; goal >= 50,000/s)
   kvalreg export --register stroke --format csv         (goal < 10 s, peak RSS < 300 MB)
   kvalreg export --register stroke --format ndjson      (same goals)
+  kvalreg export --register stroke --format parquet     (same goals)
 
 Peer in the same run, also under /usr/bin/time -v: DuckDB reading the same NDJSON and
-writing it as CSV, and reading kvalreg's CSV and writing it as NDJSON. See bench/README.md.
+writing it as CSV and as Parquet, and reading kvalreg's CSV and writing it as NDJSON.
+The Parquet export is read back with pyarrow and must hold every registration.
+See bench/README.md.
 """
 
 import argparse
@@ -19,6 +22,7 @@ import subprocess
 import sys
 import time
 
+FORMATS = ("csv", "ndjson", "parquet")
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgres://kvalreg:kvalreg@localhost:5432/kvalreg_test")
@@ -28,6 +32,12 @@ import duckdb, sys
 con = duckdb.connect()
 con.execute("SET preserve_insertion_order = false")
 con.execute(f"COPY (SELECT * FROM read_json('{sys.argv[1]}', format = 'newline_delimited', maximum_object_size = 1048576, sample_size = -1)) TO '{sys.argv[2]}' (FORMAT csv, HEADER)")
+"""
+DUCK_NDJSON_TO_PARQUET = """
+import duckdb, sys
+con = duckdb.connect()
+con.execute("SET preserve_insertion_order = false")
+con.execute(f"COPY (SELECT * FROM read_json('{sys.argv[1]}', format = 'newline_delimited', maximum_object_size = 1048576, sample_size = -1)) TO '{sys.argv[2]}' (FORMAT parquet, COMPRESSION snappy)")
 """
 DUCK_CSV_TO_NDJSON = """
 import duckdb, sys
@@ -61,6 +71,11 @@ def psql(sql):
     subprocess.run(["psql", PG_ADMIN_URL, "-q", "-v", "ON_ERROR_STOP=1", "-c", sql], check=True)
 
 
+def parquet_rows(path):
+    import pyarrow.parquet as pq
+    return pq.ParquetFile(path).metadata.num_rows
+
+
 def count_lines(path):
     with open(path, "rb") as f:
         return sum(1 for _ in f)
@@ -80,12 +95,13 @@ def bench_backend(args, backend, ndjson, rows_wanted):
         subprocess.run(base + ["init"], check=True, capture_output=True)
         imp = timed(base + ["import", "--register", "stroke", ndjson])
         out = {}
-        for fmt in ("csv", "ndjson"):
+        for fmt in FORMATS:
             path = os.path.join(args.work, f"export-{backend}.{fmt}")
             out[fmt] = timed(base + ["export", "--register", "stroke", "--format", fmt, "--output", path]) + (path,)
-        exported = count_lines(out["ndjson"][3])
-        if exported != rows_wanted:
-            sys.exit(f"{backend}: exported {exported} registrations, imported {rows_wanted}")
+        for fmt in FORMATS:
+            exported = parquet_rows(out[fmt][3]) if fmt == "parquet" else count_lines(out[fmt][3]) - (fmt == "csv")
+            if exported != rows_wanted:
+                sys.exit(f"{backend}: exported {exported} registrations as {fmt}, imported {rows_wanted}")
         return imp, out
     finally:
         if database:
@@ -121,6 +137,7 @@ def main():
     duck_ndjson = os.path.join(args.work, "duckdb.ndjson")
     d1 = timed([sys.executable, "-c", DUCK_NDJSON_TO_CSV, ndjson, duck_csv])
     d2 = timed([sys.executable, "-c", DUCK_CSV_TO_NDJSON, results[backends[0]][1]["csv"][3], duck_ndjson])
+    d3 = timed([sys.executable, "-c", DUCK_NDJSON_TO_PARQUET, ndjson, os.path.join(args.work, "duckdb.parquet")])
     duck_import = f"DuckDB NDJSON -> CSV: {d1[0]:.1f} s ({n / d1[0]:,.0f}/s), {d1[1]:.0f} MiB"
 
     for backend in backends:
@@ -129,7 +146,9 @@ def main():
         rows.append({"figure": f"import {backend}: {n:,} registrations NDJSON, full validation",
                      "value": f"{rate:,.0f}/s ({seconds:.1f} s, peak RSS {rss:.0f} MiB)",
                      "goal": ">= 50,000/s", "peer": duck_import, "pass": rate >= 50000})
-        for fmt, peer in (("csv", duck_import), ("ndjson", f"DuckDB CSV -> NDJSON: {d2[0]:.1f} s, {d2[1]:.0f} MiB")):
+        peers = {"csv": duck_import, "ndjson": f"DuckDB CSV -> NDJSON: {d2[0]:.1f} s, {d2[1]:.0f} MiB",
+                 "parquet": f"DuckDB NDJSON -> Parquet: {d3[0]:.1f} s, {d3[1]:.0f} MiB"}
+        for fmt, peer in peers.items():
             seconds, rss, _, _ = out[fmt]
             rows.append({"figure": f"export {backend}: {n:,} registrations {fmt.upper()}",
                          "value": f"{seconds:.1f} s, peak RSS {rss:.0f} MiB",

@@ -31,6 +31,7 @@ use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
 use crate::cells::json_cell;
+use crate::parquet::{ColumnType, ParquetTable};
 use crate::{AppError, Platform};
 
 /// A combination of quasi-identifiers must be shared by at least this many persons.
@@ -94,16 +95,19 @@ pub enum ExtractFormat {
     Csv,
     /// `ID-extract.xlsx` (sheets `extract` and `codebook`) and `ID-codebook.csv`.
     Xlsx,
+    /// `ID-extract.parquet` (typed columns) and `ID-codebook.csv`.
+    Parquet,
 }
 
 impl ExtractFormat {
     /// Every format, in the order the download page offers them.
-    pub const ALL: &'static [ExtractFormat] = &[ExtractFormat::Csv, ExtractFormat::Xlsx];
+    pub const ALL: &'static [ExtractFormat] = &[ExtractFormat::Csv, ExtractFormat::Xlsx, ExtractFormat::Parquet];
 
     pub fn name(self) -> &'static str {
         match self {
             ExtractFormat::Csv => "csv",
             ExtractFormat::Xlsx => "xlsx",
+            ExtractFormat::Parquet => "parquet",
         }
     }
 
@@ -112,6 +116,7 @@ impl ExtractFormat {
         match self {
             ExtractFormat::Csv => extract_csv(extract),
             ExtractFormat::Xlsx => extract_xlsx(extract),
+            ExtractFormat::Parquet => extract_parquet(extract),
         }
     }
 
@@ -120,6 +125,7 @@ impl ExtractFormat {
         match self {
             ExtractFormat::Csv => "text/csv; charset=utf-8",
             ExtractFormat::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ExtractFormat::Parquet => "application/vnd.apache.parquet",
         }
     }
 }
@@ -143,6 +149,8 @@ pub struct Extract {
     pub rows: Vec<Vec<String>>,
     /// One row per column, in column order.
     pub codebook: Vec<CodebookRow>,
+    /// The Parquet type of each column, in column order.
+    pub types: Vec<ColumnType>,
     /// How many distinct persons the rows hold.
     pub persons: usize,
 }
@@ -421,6 +429,7 @@ impl Platform {
         Ok(Extract {
             project: project.id.clone(),
             codebook: columns.iter().map(|c| codebook_row(register, &project, c)).collect(),
+            types: columns.iter().map(|c| column_type(register, &project, c)).collect(),
             columns,
             rows,
             persons: persons.len(),
@@ -448,18 +457,9 @@ impl Platform {
         std::fs::create_dir_all(dir)?;
         let codebook = dir.join(format!("{}-codebook.csv", extract.project));
         write_atomically(&codebook, &codebook_csv(&extract)?)?;
-        let extract_path = match format {
-            ExtractFormat::Csv => {
-                let path = dir.join(format!("{}-extract.csv", extract.project));
-                write_atomically(&path, &extract_csv(&extract)?)?;
-                path
-            }
-            ExtractFormat::Xlsx => {
-                let path = dir.join(format!("{}-extract.xlsx", extract.project));
-                write_atomically(&path, &extract_xlsx(&extract)?)?;
-                path
-            }
-        };
+        let bytes = format.encode(&extract)?;
+        let extract_path = dir.join(format!("{}-extract.{}", extract.project, format.name()));
+        write_atomically(&extract_path, &bytes)?;
         Ok(Written {
             extract: extract_path,
             codebook,
@@ -597,6 +597,23 @@ fn date_cell(text: &str, shift: Option<i64>) -> String {
     }
 }
 
+/// The Parquet type of one extract column: the variable's own (a shifted date stays a date),
+/// text for the pseudonym, the age band and dates shown as `YYYY-MM`.
+fn column_type(register: &Register, project: &ResearchProject, column: &str) -> ColumnType {
+    if column == PSEUDONYM || column == AGE_BAND {
+        return ColumnType::Text;
+    }
+    let (var_type, allow_unknown) = match (register.variable(column), register.derived_variable(column)) {
+        (Some(v), _) => (v.var_type, v.allow_unknown),
+        (None, Some(d)) => (d.var_type, false),
+        (None, None) => (VarType::Text, false),
+    };
+    match (var_type, project.date_handling) {
+        (VarType::Date | VarType::Datetime, DateHandling::Month) => ColumnType::Text,
+        _ => ColumnType::of_variable(var_type, allow_unknown),
+    }
+}
+
 /// The codebook row of one extract column.
 fn codebook_row(register: &Register, project: &ResearchProject, column: &str) -> CodebookRow {
     let row = |nb: &str, en: &str, kind: &str, codes: String| CodebookRow {
@@ -718,6 +735,25 @@ pub fn extract_xlsx(extract: &Extract) -> Result<Vec<u8>, AppError> {
         .collect();
     xlsx::workbook(&[("extract", &data), ("codebook", &codebook)])
         .map_err(|e| AppError::Format(format!("cannot write XLSX: {e}")))
+}
+
+/// The extract as a Parquet file: one typed column per extract column (see [`ColumnType`]),
+/// empty cells as nulls.
+pub fn extract_parquet(extract: &Extract) -> Result<Vec<u8>, AppError> {
+    let columns: Vec<(String, ColumnType)> = extract
+        .columns
+        .iter()
+        .cloned()
+        .zip(extract.types.iter().copied())
+        .collect();
+    let mut table = ParquetTable::new(Vec::new(), &columns)?;
+    for row in &extract.rows {
+        for (index, cell) in row.iter().enumerate() {
+            table.set_text(index, cell)?;
+        }
+        table.end_row()?;
+    }
+    table.finish()
 }
 
 /// Writes a file through a temporary sibling renamed into place, so a reader never sees half.

@@ -2,7 +2,8 @@
 //! pseudonyms are stable within a project and differ across projects, no national id leaves,
 //! dates are coarsened or shifted, ages come in bands, a combination of quasi-identifiers
 //! shared by fewer than 5 persons refuses the extract (naming it) and writes nothing, the
-//! XLSX opens in openpyxl, and both steps are audited.
+//! XLSX opens in openpyxl, the Parquet file reads back in pyarrow with typed columns and
+//! nulls, and both steps are audited.
 
 mod common;
 
@@ -12,7 +13,7 @@ use std::process::Command;
 
 use jiff::civil::date;
 use kvalreg_app::research::{ExtractFormat, NewProject};
-use kvalreg_app::{AppError, FileFormat, Platform, reference_hospitals, synthetic};
+use kvalreg_app::{AppError, ExportFormat, FileFormat, Platform, reference_hospitals, synthetic};
 use kvalreg_core::identity::IdentityKeys;
 use kvalreg_core::time::parse_moment;
 use kvalreg_core::value::Moment;
@@ -137,6 +138,7 @@ async fn scenario(platform: &Platform, dir: &Path, key_file: &Path) {
         .await
         .expect("add the researcher");
     let ids = load(platform).await;
+    export_in_every_format(platform, dir).await;
 
     // Refused projects name field and rule.
     let refused = |result: Result<_, AppError>| match result {
@@ -383,6 +385,53 @@ async fn scenario(platform: &Platform, dir: &Path, key_file: &Path) {
     assert_no_national_id(&bytes, &ids, "the XLSX extract");
     check_xlsx(&workbook.extract, &header, rows.len());
 
+    // Parquet: typed columns that pyarrow reads, the same cells as the CSV, empty cells as nulls.
+    let parquet = platform
+        .write_research_extract("P2026-01", ExtractFormat::Parquet, &dir.join("p"), "admin")
+        .await
+        .expect("Parquet extract");
+    assert!(parquet.extract.ends_with("p/P2026-01-extract.parquet"));
+    assert!(parquet.codebook.ends_with("p/P2026-01-codebook.csv"));
+    assert_no_national_id(
+        &std::fs::read(&parquet.extract).expect("read the Parquet file"),
+        &ids,
+        "the Parquet extract",
+    );
+    let seen = parquet_vs_csv(&parquet.extract, &first.extract);
+    assert_eq!(seen["names"], json!(header));
+    assert_eq!(
+        seen["types"],
+        json!({"pseudonym": "string", "sex": "string", "age_band": "string", "arrival_time": "string",
+               "discharge_date": "string", "nihss_admission": "string", "mrs_discharge": "int64"}),
+        "dates as YYYY-MM and NIHSS (which allows `unknown`) are text; mRS is an integer"
+    );
+    assert_eq!(seen["rows"], json!(rows.len()));
+    assert_eq!(seen["differences"], json!([]), "the Parquet cells are the CSV cells");
+    let missing_mrs = column(&header, &rows, "mrs_discharge")
+        .iter()
+        .filter(|c| c.is_empty())
+        .count();
+    assert!(missing_mrs > 0, "some registrations have no mRS at discharge");
+    assert_eq!(
+        seen["nulls"]["mrs_discharge"],
+        json!(missing_mrs),
+        "missing values are nulls"
+    );
+
+    let shifted_parquet = platform
+        .write_research_extract("P2026-03", ExtractFormat::Parquet, &dir.join("q"), "admin")
+        .await
+        .expect("Parquet extract with shifted dates");
+    let seen = parquet_vs_csv(&shifted_parquet.extract, &shifted.extract);
+    assert_eq!(
+        seen["types"],
+        json!({"pseudonym": "string", "sex": "string", "arrival_time": "string",
+               "discharge_date": "date32[day]", "length_of_stay": "int64"}),
+        "a shifted date stays a date; a datetime (maybe a date alone) is text"
+    );
+    assert_eq!(seen["rows"], json!(shift_rows.len()));
+    assert_eq!(seen["differences"], json!([]), "the Parquet cells are the CSV cells");
+
     // Audit: projects added and extracts delivered, with project, rows and format only.
     let entries = platform
         .store
@@ -398,14 +447,15 @@ async fn scenario(platform: &Platform, dir: &Path, key_file: &Path) {
         .collect();
     assert_eq!(
         details.len(),
-        5,
-        "five delivered extracts, none for the refused one: {details:?}"
+        7,
+        "seven delivered extracts, none for the refused one: {details:?}"
     );
     assert_eq!(
         details[0],
         json!({"format": "csv", "project": "P2026-01", "rows": rows.len()})
     );
     assert_eq!(details[4]["format"], json!("xlsx"));
+    assert_eq!(details[5]["format"], json!("parquet"));
     let added = platform
         .store
         .audit_entries(&AuditFilter {
@@ -480,6 +530,73 @@ print(json.dumps({"sheets": book.sheetnames, "header": values[0], "rows": len(va
     assert_eq!(seen["header"], json!(header));
     assert_eq!(seen["rows"], json!(rows));
     assert_eq!(seen["codebook"], json!(header.len() + 1));
+}
+
+/// The register export on this backend: the NDJSON is every registration as the platform
+/// shows it (status, then the document in definition order, whatever order the database
+/// keeps its keys in), and the Parquet file holds the CSV's cells, typed.
+async fn export_in_every_format(platform: &Platform, dir: &Path) {
+    let filter = Filter {
+        register: STROKE.into(),
+        ..Filter::default()
+    };
+    let (views, _) = platform.list(&Scope::AllHospitals, &filter).await.expect("list");
+    let mut ndjson = Vec::new();
+    let written = platform
+        .export(STROKE, ExportFormat::Ndjson, &mut ndjson, "admin")
+        .await
+        .expect("NDJSON export");
+    assert_eq!(written, views.len());
+    let text = String::from_utf8(ndjson).expect("utf-8");
+    for (line, view) in text.lines().zip(&views) {
+        assert_eq!(
+            line,
+            ndjson_line(&view.values, view.status),
+            "the NDJSON export is the registrations in definition order"
+        );
+    }
+    for (format, name) in [
+        (ExportFormat::Csv, "export.csv"),
+        (ExportFormat::Parquet, "export.parquet"),
+    ] {
+        let mut file = std::fs::File::create(dir.join(name)).expect("create the export file");
+        platform
+            .export(STROKE, format, &mut file, "admin")
+            .await
+            .expect("export");
+    }
+    let seen = parquet_vs_csv(&dir.join("export.parquet"), &dir.join("export.csv"));
+    assert_eq!(seen["rows"], json!(views.len()));
+    assert_eq!(seen["differences"], json!([]), "the Parquet cells are the CSV cells");
+    assert_eq!(seen["types"]["age"], Json::Null, "derived values are not exported");
+    assert_eq!(seen["types"]["arrival_time"], json!("string"));
+    assert_eq!(seen["types"]["discharge_date"], json!("date32[day]"));
+    assert_eq!(seen["types"]["mrs_discharge"], json!("int64"));
+    assert_eq!(seen["types"]["fu_date"], json!("date32[day]"));
+    assert!(
+        seen["nulls"]["fu_date"].as_u64().expect("count") > 0,
+        "registrations without a follow-up have null dates: {seen}"
+    );
+}
+
+/// Reads the Parquet file with Python's pyarrow and compares it with the CSV of the same rows
+/// (`parquet_vs_csv.py`): names, types, row counts, null counts and the first differences.
+fn parquet_vs_csv(parquet: &Path, csv: &Path) -> Json {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/parquet_vs_csv.py");
+    let output = Command::new("python3")
+        .arg(script)
+        .arg(parquet)
+        .arg(csv)
+        .output()
+        .expect("python3 is needed for the Parquet check (with pyarrow: python3 -m pip install pyarrow)");
+    assert!(
+        output.status.success(),
+        "pyarrow could not read the Parquet file: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let seen: Json = serde_json::from_slice(&output.stdout).expect("pyarrow output");
+    assert_eq!(seen["rows"], seen["csv_rows"], "{seen}");
+    seen
 }
 
 #[tokio::test]

@@ -276,8 +276,9 @@ pub struct ExportArgs {
     /// The register to export (e.g. stroke)
     #[arg(long)]
     pub register: String,
+    /// ndjson and csv as import reads them, or parquet (typed columns; needs --output)
     #[arg(long, value_enum)]
-    pub format: Format,
+    pub format: crate::transfer::ExportFileFormat,
     /// Write to this file instead of stdout
     #[arg(long)]
     pub output: Option<PathBuf>,

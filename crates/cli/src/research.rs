@@ -84,6 +84,7 @@ pub enum Dates {
 pub enum Format {
     Csv,
     Xlsx,
+    Parquet,
 }
 
 fn read_date(text: &str) -> Result<Date, String> {
@@ -182,6 +183,7 @@ async fn extract(global: &Global, args: ExtractArgs) -> anyhow::Result<()> {
     let format = match args.format {
         Format::Csv => ExtractFormat::Csv,
         Format::Xlsx => ExtractFormat::Xlsx,
+        Format::Parquet => ExtractFormat::Parquet,
     };
     let written = match platform
         .write_research_extract(&args.id, format, &args.output, &args.actor)

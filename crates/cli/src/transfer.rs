@@ -1,13 +1,14 @@
-//! `kvalreg import` and `kvalreg export`: registrations in and out as NDJSON or CSV files,
-//! with a progress bar on a terminal and every refused line listed.
+//! `kvalreg import` and `kvalreg export`: registrations in and out as NDJSON or CSV files
+//! (and out as Parquet), with a progress bar on a terminal and every refused line listed.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, IsTerminal as _, Read as _, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
+use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
-use kvalreg_app::{AppError, FileFormat, ImportProgress, LineProblem};
+use kvalreg_app::{AppError, ExportFormat, FileFormat, ImportProgress, LineProblem};
 
 use crate::options::{ExportArgs, Global, ImportArgs, open_platform, shown};
 
@@ -110,9 +111,30 @@ fn progress_bar(lines: u64) -> ProgressBar {
     bar
 }
 
+/// The formats `kvalreg export` writes.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ExportFileFormat {
+    Ndjson,
+    Csv,
+    Parquet,
+}
+
+impl From<ExportFileFormat> for ExportFormat {
+    fn from(format: ExportFileFormat) -> ExportFormat {
+        match format {
+            ExportFileFormat::Ndjson => ExportFormat::Ndjson,
+            ExportFileFormat::Csv => ExportFormat::Csv,
+            ExportFileFormat::Parquet => ExportFormat::Parquet,
+        }
+    }
+}
+
 pub async fn export(global: &Global, args: ExportArgs) -> anyhow::Result<()> {
+    let format = ExportFormat::from(args.format);
+    if format == ExportFormat::Parquet && args.output.is_none() {
+        bail!("--format parquet needs --output FILE: a Parquet file is binary and is not written to stdout");
+    }
     let platform = open_platform(global).await?;
-    let format = FileFormat::from(args.format);
     let count = match &args.output {
         None => {
             let mut out = BufWriter::new(std::io::stdout());

@@ -175,3 +175,95 @@ async fn export_import_export_is_byte_identical_in_both_formats() {
         );
     }
 }
+
+#[tokio::test]
+async fn parquet_export_reads_back_in_pyarrow_with_typed_columns_and_nulls() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    let set = common::synthetic_set(2, 2024);
+    let text: String = set
+        .iter()
+        .map(|(doc, status)| common::ndjson_line(doc, *status) + "\n")
+        .collect();
+    std::fs::write(root.join("source.ndjson"), text).expect("write");
+    common::ok(root, &["--data-dir", "a", "init"]);
+    common::ok(
+        root,
+        &["--data-dir", "a", "import", "--register", "stroke", "source.ndjson"],
+    );
+
+    let to_stdout = common::run(
+        root,
+        &[
+            "--data-dir",
+            "a",
+            "export",
+            "--register",
+            "stroke",
+            "--format",
+            "parquet",
+        ],
+    );
+    let stderr = common::stderr(&to_stdout);
+    assert!(!to_stdout.status.success(), "Parquet to stdout must be refused");
+    assert!(stderr.contains("--format parquet needs --output FILE"), "{stderr}");
+
+    for (format, file) in [("parquet", "export.parquet"), ("csv", "export.csv")] {
+        common::ok(
+            root,
+            &[
+                "--data-dir",
+                "a",
+                "export",
+                "--register",
+                "stroke",
+                "--format",
+                format,
+                "--output",
+                file,
+            ],
+        );
+    }
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../app/tests/parquet_vs_csv.py");
+    let output = std::process::Command::new("python3")
+        .arg(script)
+        .arg(root.join("export.parquet"))
+        .arg(root.join("export.csv"))
+        .output()
+        .expect("python3 is needed for the Parquet check (with pyarrow: python3 -m pip install pyarrow)");
+    assert!(
+        output.status.success(),
+        "pyarrow could not read the export: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let seen: serde_json::Value = serde_json::from_slice(&output.stdout).expect("pyarrow output");
+    let header: Vec<String> = csv::Reader::from_path(root.join("export.csv"))
+        .expect("open the CSV export")
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(seen["names"], json!(header), "the CSV's columns in the CSV's order");
+    assert_eq!(seen["rows"], json!(set.len()));
+    assert_eq!(seen["csv_rows"], json!(set.len()));
+    assert_eq!(seen["differences"], json!([]), "the Parquet cells are the CSV cells");
+    for (column, arrow_type) in [
+        ("status", "string"),
+        ("national_id", "string"),
+        ("hospital", "string"),
+        ("arrival_time", "string"),
+        ("nihss_admission", "string"),
+        ("mrs_discharge", "int64"),
+        ("ivt", "bool"),
+        ("discharge_date", "date32[day]"),
+        ("fu_date", "date32[day]"),
+    ] {
+        assert_eq!(seen["types"][column], json!(arrow_type), "type of {column}: {seen}");
+    }
+    assert_eq!(seen["nulls"]["status"], json!(0));
+    assert!(
+        seen["nulls"]["fu_date"].as_u64().expect("count") > 0,
+        "registrations without a follow-up have null dates: {seen}"
+    );
+}

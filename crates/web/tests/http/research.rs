@@ -65,7 +65,7 @@ fn a_researcher_downloads_only_their_own_projects() {
     assert_eq!(page.status, 200, "{}", page.text);
     assert!(page.text.contains("id=\"project-P-OWN\"") && page.text.contains("REK 2026/777"));
     assert!(!page.text.contains("P-OTHER"), "{}", page.text);
-    for file in ["codebook.csv", "extract.csv", "extract.xlsx"] {
+    for file in ["codebook.csv", "extract.csv", "extract.xlsx", "extract.parquet"] {
         assert!(
             page.text.contains(&format!("href=\"/research/P-OWN/{file}\"")),
             "{file}: {}",
@@ -91,6 +91,15 @@ fn a_researcher_downloads_only_their_own_projects() {
         .send_bytes();
     assert_eq!(status, 200);
     assert!(xlsx.starts_with(b"PK"), "an XLSX (zip) file");
+    let (status, parquet) = server
+        .get("/research/P-OWN/extract.parquet")
+        .session(&forsker)
+        .send_bytes();
+    assert_eq!(status, 200);
+    assert!(
+        parquet.starts_with(b"PAR1") && parquet.ends_with(b"PAR1"),
+        "a Parquet file"
+    );
 
     // Another's project and an unknown one answer alike; so does an unknown file.
     for path in [
