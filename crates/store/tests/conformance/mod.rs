@@ -15,10 +15,12 @@ use uuid::Uuid;
 
 mod access;
 mod audit;
+mod group;
 mod users;
 
 pub use access::*;
 pub use audit::*;
+pub use group::*;
 pub use users::*;
 
 /// Runs every conformance test against stores made by `$fresh().await`, whose value has
@@ -51,7 +53,9 @@ macro_rules! suite {
             concurrent_writers_form_one_audit_chain,
             no_registration_slips_past_a_concurrent_reservation,
             users_are_stored_with_their_grants_and_audited,
-            access_state_is_kept_changed_and_audited
+            access_state_is_kept_changed_and_audited,
+            concurrent_writes_are_each_acknowledged_and_kept,
+            a_refused_write_in_a_burst_fails_alone
         );
     };
     (@raw $fresh:path; $($name:ident),*) => {
