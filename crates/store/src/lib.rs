@@ -2,8 +2,8 @@
 //! sequence other processes follow, and hospitals as reference data. Two implementations
 //! (SQLite, PostgreSQL) behind one trait and one conformance suite. The store knows nothing
 //! of a register's variables: documents are JSON objects validated before they get here.
-//! Every write leaves an entry in a hash-chained audit log in its own transaction, and a
-//! person's reservation (opt-out) deletes their registrations in a register.
+//! Every write leaves an entry in a hash-chained audit log in the transaction that stores
+//! it, and a person's reservation (opt-out) deletes their registrations in a register.
 
 mod access;
 mod audit;
@@ -218,7 +218,7 @@ pub trait Store: Send + Sync {
     /// Creates one registration at version 1. The hospital must be in the hospital list
     /// (otherwise UnknownHospital) and the person must not have a reservation against the
     /// register (otherwise Reserved); the caller checks the user's scope before. Every write
-    /// appends its audit entries in its own transaction (`registration.create`,
+    /// appends its audit entries in the transaction that stores it (`registration.create`,
     /// `registration.import` — one per registration — and `registration.update`).
     async fn create(&self, write: Write) -> Result<Registration>;
     /// Creates many registrations in one transaction: all or nothing (the demo data, tests).
