@@ -290,11 +290,14 @@ fn csv_io(e: csv::Error) -> AppError {
 /// Validated writes per chunk handed to the store: bounds what an import holds in memory.
 const CHUNK: usize = 5000;
 
+/// A chunk being written by a task of its own: it hands the import back with the outcome.
+type Writing = JoinHandle<(Box<dyn Import>, Result<(), StoreError>)>;
+
 /// Chunks of validated writes on their way into one import transaction: a chunk is written by
 /// a task of its own while the next one is validated.
 struct ChunkWriter {
     store: Arc<dyn Store>,
-    in_flight: Option<JoinHandle<(Box<dyn Import>, Result<(), StoreError>)>>,
+    in_flight: Option<Writing>,
 }
 
 impl ChunkWriter {
@@ -393,10 +396,11 @@ impl Platform {
                     }
                 },
             }
-            if problems.is_empty() && chunk.len() == CHUNK {
-                if let Err(e) = writer.send(std::mem::take(&mut chunk)).await {
-                    problems.push(write_refusal(register, e, &write_lines)?);
-                }
+            if problems.is_empty()
+                && chunk.len() == CHUNK
+                && let Err(e) = writer.send(std::mem::take(&mut chunk)).await
+            {
+                problems.push(write_refusal(register, e, &write_lines)?);
             }
             if !refused_before && !problems.is_empty() {
                 writer.abandon().await;
@@ -406,10 +410,11 @@ impl Platform {
                 progress(ImportProgress::Checked(checked));
             }
         }
-        if problems.is_empty() && !chunk.is_empty() {
-            if let Err(e) = writer.send(chunk).await {
-                problems.push(write_refusal(register, e, &write_lines)?);
-            }
+        if problems.is_empty()
+            && !chunk.is_empty()
+            && let Err(e) = writer.send(chunk).await
+        {
+            problems.push(write_refusal(register, e, &write_lines)?);
         }
         progress(ImportProgress::Checked(checked));
         if problems.is_empty() {
