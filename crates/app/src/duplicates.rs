@@ -11,6 +11,7 @@ use kvalreg_core::value::{Record, Value};
 use kvalreg_store::{Registration, Scope, Status};
 use serde_json::{Map, Value as Json};
 
+use crate::platform::NewRegistration;
 use crate::{AppError, Platform, Saved};
 
 /// Registrations of one person whose onsets are at most this many days apart are flagged.
@@ -77,9 +78,18 @@ impl Platform {
         let register = self.register(register)?;
         let hospitals = self.hospital_codes().await?;
         let (record, _) = register.read_document(doc, &Context { hospitals: &hospitals });
+        self.duplicates_of(register, &record).await
+    }
+
+    /// [`Platform::possible_duplicates`] of a record already read.
+    pub(crate) async fn duplicates_of(
+        &self,
+        register: &Register,
+        record: &Record,
+    ) -> Result<Vec<Registration>, AppError> {
         let (Some(Value::Text(person)), Some(onset)) = (
             record.get(&register.person_variable),
-            record_day(&record, onset_variable(register)),
+            record_day(record, onset_variable(register)),
         ) else {
             return Ok(Vec::new());
         };
@@ -99,7 +109,7 @@ impl Platform {
 
     /// Creates a registration after duplicate detection: a probable duplicate is refused
     /// with a `possible_duplicate` finding per matching registration unless the registrar
-    /// confirmed it is a new event.
+    /// confirmed it is a new event. The document is validated first.
     pub async fn create_checked(
         &self,
         scope: &Scope,
@@ -109,15 +119,24 @@ impl Platform {
         actor: &str,
         confirm_new_event: bool,
     ) -> Result<Saved, AppError> {
-        if !confirm_new_event {
-            let duplicates = self.possible_duplicates(register, &doc).await?;
-            if !duplicates.is_empty() {
-                let definition = self.register(register)?;
-                return Err(AppError::Invalid(
-                    duplicates.iter().map(|r| possible_duplicate(definition, r)).collect(),
-                ));
-            }
+        let new = NewRegistration {
+            scope,
+            register: self.register(register)?,
+            doc,
+            status,
+            actor,
+        };
+        self.save_new(new, !confirm_new_event).await
+    }
+
+    /// The finding for each registration `record` probably duplicates, if any.
+    pub(crate) async fn refuse_duplicates(&self, register: &Register, record: &Record) -> Result<(), AppError> {
+        let duplicates = self.duplicates_of(register, record).await?;
+        if duplicates.is_empty() {
+            return Ok(());
         }
-        self.create(scope, register, doc, status, actor).await
+        Err(AppError::Invalid(
+            duplicates.iter().map(|r| possible_duplicate(register, r)).collect(),
+        ))
     }
 }

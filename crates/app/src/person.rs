@@ -89,13 +89,18 @@ impl Platform {
         ctx: &Context,
     ) -> Result<RegistrationView, AppError> {
         let record = self.stored_record(register, &stored, ctx)?;
+        Ok(self.view_of(register, stored, record))
+    }
+
+    /// A stored registration as callers see it, from its typed record (national id included).
+    pub(crate) fn view_of(&self, register: &Register, stored: Registration, record: Record) -> RegistrationView {
         let derived_values = register.derive(&record);
         let derived: Map<String, Json> = register
             .derived
             .iter()
             .filter_map(|d| derived_values.get(&d.name).map(|v| (d.name.clone(), value_json(v))))
             .collect();
-        Ok(RegistrationView {
+        RegistrationView {
             id: stored.id,
             register: stored.register,
             hospital: stored.hospital,
@@ -106,7 +111,7 @@ impl Platform {
             warnings: stored.warnings,
             updated_at: stored.updated_at,
             updated_by: stored.updated_by,
-        })
+        }
     }
 }
 

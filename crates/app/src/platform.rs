@@ -50,6 +50,15 @@ pub struct RegistrationView {
     pub updated_by: String,
 }
 
+/// A new registration as a caller sends it.
+pub(crate) struct NewRegistration<'a> {
+    pub scope: &'a Scope,
+    pub register: &'a Register,
+    pub doc: Map<String, Json>,
+    pub status: Status,
+    pub actor: &'a str,
+}
+
 /// The stage a status must pass: drafts may lack values, complete and locked may not.
 pub(crate) fn stage_of(status: Status) -> Stage {
     match status {
@@ -144,21 +153,38 @@ impl Platform {
         status: Status,
         actor: &str,
     ) -> Result<Saved, AppError> {
-        let register = self.register(register)?;
+        let new = NewRegistration {
+            scope,
+            register: self.register(register)?,
+            doc,
+            status,
+            actor,
+        };
+        self.save_new(new, false).await
+    }
+
+    /// Validates and stores a new registration, refusing a probable duplicate first when
+    /// `detect_duplicates`. The answer is built from the validated record, so the stored
+    /// national id is not decrypted again.
+    pub(crate) async fn save_new(&self, new: NewRegistration<'_>, detect_duplicates: bool) -> Result<Saved, AppError> {
+        let register = new.register;
         let hospitals = self.hospital_codes().await?;
         let ctx = Context { hospitals: &hospitals };
-        let (record, warnings) = check_document(register, &doc, status, &ctx).map_err(AppError::Invalid)?;
+        let (record, warnings) = check_document(register, &new.doc, new.status, &ctx).map_err(AppError::Invalid)?;
+        if detect_duplicates {
+            self.refuse_duplicates(register, &record).await?;
+        }
         let write = self.protected_write(
             register,
             &record,
             WriteMeta {
-                status,
+                status: new.status,
                 warnings: &warnings,
-                actor,
+                actor: new.actor,
                 reason: None,
             },
         )?;
-        if !scope.allows(&write.hospital) {
+        if !new.scope.allows(&write.hospital) {
             return Err(AppError::Invalid(vec![outside_scope(register)]));
         }
         let stored = self
@@ -167,7 +193,7 @@ impl Platform {
             .await
             .map_err(|e| crate::privacy::refusal(register, e))?;
         Ok(Saved {
-            registration: self.view(register, stored, &ctx)?,
+            registration: self.view_of(register, stored, record),
             warnings,
         })
     }

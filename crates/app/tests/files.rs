@@ -220,3 +220,48 @@ fn csv_rows_are_numbered_by_their_line_with_any_line_break() {
         );
     }
 }
+
+/// More lines than one chunk of writes: the first chunk is written inside the import's
+/// transaction before the bad line is read, and still nothing is left once it is refused.
+async fn a_bad_line_after_the_first_written_chunk_leaves_nothing(platform: &Platform) {
+    // The import does no duplicate detection, so one registration repeated is a good file.
+    let line = ndjson_line(&common::plain_complete(), Status::Complete);
+    let mut lines = vec![line; 5_002];
+    lines[5_001] = lines[5_001].replace("\"status\":\"complete\"", "\"status\":\"finished\"");
+    let (result, _) = import(platform, FileFormat::Ndjson, &lines.join("\n")).await;
+    let (problems, total) = refused(result);
+    assert_eq!(total, 5_002);
+    assert!(has(&problems, 5_002, "status", "status"), "{problems:?}");
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(
+        count(platform).await,
+        0,
+        "the chunk written before the bad line is rolled back"
+    );
+    let audit = platform.store.verify_audit().await.expect("verify the audit chain");
+    assert_eq!(
+        (audit.entries, audit.first_bad),
+        (0, None),
+        "and so are its audit entries"
+    );
+
+    lines[5_001] = lines[5_000].clone();
+    let (result, _) = import(platform, FileFormat::Ndjson, &lines.join("\n")).await;
+    assert_eq!(result.expect("import").written, 5_002);
+    assert_eq!(count(platform).await, 5_002);
+    assert_eq!(platform.store.verify_audit().await.expect("verify").entries, 5_002);
+}
+
+#[tokio::test]
+async fn sqlite_a_bad_line_after_the_first_written_chunk_leaves_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (platform, _data) = common::sqlite_platform(dir.path()).await;
+    a_bad_line_after_the_first_written_chunk_leaves_nothing(&platform).await;
+}
+
+#[tokio::test]
+async fn postgres_a_bad_line_after_the_first_written_chunk_leaves_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let fresh = common::postgres_platform(dir.path()).await;
+    a_bad_line_after_the_first_written_chunk_leaves_nothing(&fresh.platform).await;
+}

@@ -175,7 +175,12 @@ fn crash_trials(place: Place, name: &str) {
                 std::thread::spawn(move || client(base, bearer, documents, start, acknowledged, refused, stop))
             })
             .collect();
-        // A random moment between 0.4 and 2.4 s into the run.
+        // A random moment between 0.4 and 2.4 s after the first acknowledged write (on a busy
+        // machine the first answer may take longer than the shortest delay).
+        let started = std::time::Instant::now();
+        while acknowledged.lock().expect("lock").is_empty() && started.elapsed() < Duration::from_secs(60) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
         let delay = 400 + (seed.wrapping_mul(trial + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 33) % 2000;
         std::thread::sleep(Duration::from_millis(delay));
         server.kill9();

@@ -33,7 +33,7 @@ use uuid::Uuid;
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
 use crate::record::{Pending, now, status_text, timestamp_text};
-use crate::{AuditFilter as Filter, Result, StoreError};
+use crate::{AuditFilter as Filter, Result, Status, StoreError};
 
 /// `prev_hash` of the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -269,15 +269,34 @@ impl AuditRow {
 
 /// The entry a registration write leaves (`registration.create`, `.import`, `.update`).
 pub(crate) fn write_entry(pending: &Pending, action: &str) -> AuditEntry {
+    let write = &pending.write;
+    let version = (pending.version, write.status);
+    registration_entry(
+        (&write.actor, action),
+        &write.register,
+        pending.id,
+        &write.hospital,
+        version,
+    )
+}
+
+/// The entry of a registration write: (actor, action), where, and (version, status).
+pub(crate) fn registration_entry(
+    (actor, action): (&str, &str),
+    register: &str,
+    id: Uuid,
+    hospital: &str,
+    (version, status): (i64, Status),
+) -> AuditEntry {
     let mut detail = Map::new();
-    detail.insert("version".into(), Json::from(pending.version));
-    detail.insert("status".into(), Json::from(status_text(pending.write.status)));
+    detail.insert("version".into(), Json::from(version));
+    detail.insert("status".into(), Json::from(status_text(status)));
     AuditEntry {
-        actor: pending.write.actor.clone(),
+        actor: actor.to_owned(),
         action: action.to_owned(),
-        register: Some(pending.write.register.clone()),
-        registration_id: Some(pending.id),
-        hospital: Some(pending.write.hospital.clone()),
+        register: Some(register.to_owned()),
+        registration_id: Some(id),
+        hospital: Some(hospital.to_owned()),
         detail,
     }
 }

@@ -2,13 +2,15 @@
 //! sequence other processes follow, and hospitals as reference data. Two implementations
 //! (SQLite, PostgreSQL) behind one trait and one conformance suite. The store knows nothing
 //! of a register's variables: documents are JSON objects validated before they get here.
-//! Every write leaves an entry in a hash-chained audit log in its own transaction, and a
-//! person's reservation (opt-out) deletes their registrations in a register.
+//! Every write leaves an entry in a hash-chained audit log in the transaction that stores
+//! it, and a person's reservation (opt-out) deletes their registrations in a register.
 
 mod access;
 mod audit;
 mod connect;
 mod diff;
+mod group;
+mod import;
 mod insight;
 mod postgres;
 mod query;
@@ -27,6 +29,7 @@ use uuid::Uuid;
 pub use access::{AccessChange, Account, ApiToken, Lockout, Session};
 pub use audit::{AuditEntry, AuditFilter, AuditProblem, AuditRecord, AuditReport, GENESIS};
 pub use connect::connect;
+pub use import::Import;
 pub use insight::{CodeAttempt, InsightCode, PATIENT_ACTOR, PatientSession, Redemption, Reservation};
 pub use postgres::PostgresStore;
 pub use research::{DateHandling, ResearchProject};
@@ -202,21 +205,31 @@ pub enum StoreError {
     ProjectExists(String),
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
+    #[error("the write was interrupted before its transaction ended; it may not have been stored")]
+    Interrupted,
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// The store. Every write is one transaction: a refused write changes nothing.
+/// The store. Every write is one transaction from its caller's point of view: a refused write
+/// changes nothing, and a write is acknowledged only once it is durable. Concurrent
+/// registration writes share transactions (group commit, see `group.rs`), each checked on
+/// its own.
 #[async_trait::async_trait]
 pub trait Store: Send + Sync {
     /// Creates one registration at version 1. The hospital must be in the hospital list
     /// (otherwise UnknownHospital) and the person must not have a reservation against the
     /// register (otherwise Reserved); the caller checks the user's scope before. Every write
-    /// appends its audit entries in its own transaction (`registration.create`,
+    /// appends its audit entries in the transaction that stores it (`registration.create`,
     /// `registration.import` — one per registration — and `registration.update`).
     async fn create(&self, write: Write) -> Result<Registration>;
-    /// Creates many registrations in one transaction: all or nothing (import).
-    async fn create_many(&self, writes: Vec<Write>) -> Result<usize>;
+    /// Creates many registrations in one transaction: all or nothing (the demo data, tests).
+    /// A Reserved error gives the index of the refused write.
+    async fn create_many(&self, writes: Vec<Write>) -> Result<usize> {
+        let mut import = self.begin_import().await?;
+        import.add(writes).await?;
+        import.commit().await
+    }
     /// Reads the current version, if the scope may see it (otherwise NotFound).
     async fn get(&self, scope: &Scope, id: Uuid) -> Result<Registration>;
     /// Writes the next version if `expected_version` is the current one (otherwise Conflict).
@@ -300,4 +313,8 @@ pub trait Store: Send + Sync {
     async fn end_patient_session(&self, id_hash: &str) -> Result<()>;
     /// The person's reservations, by register.
     async fn reservations_of(&self, lookup_key: &str) -> Result<Vec<Reservation>>;
+    /// Begins an all-or-nothing import fed a chunk at a time (see [`Import`]). On SQLite it
+    /// holds the write lock until it commits or is dropped; on PostgreSQL other writers wait
+    /// only for its commit.
+    async fn begin_import(&self) -> Result<Box<dyn Import>>;
 }

@@ -16,24 +16,31 @@
 //! `reserve` takes it before it looks for the person's registrations, so a registration of
 //! a reserved person can neither slip in beside a reservation nor survive it.
 //!
-//! The lock is taken at the end of a write, after the registration and version rows are in,
-//! so writers wait on each other only for the change insert and the commit. `create_many`
-//! holds it while it inserts its change entries (about a second per 100,000 rows).
+//! Registration writes are committed in batches (group commit, see the group module): a
+//! batch takes the lock first, then reads what its checks need (hospitals, reservations, the
+//! current rows of what it updates), so the checks hold until it commits; other processes'
+//! writers wait for one batch, not for each write. An import writes its registrations and
+//! versions without the lock and takes it only to append its change entries and audit
+//! entries just before it commits (about a second per 100,000 rows).
 //!
 //! Ids, dates and timestamps cross the wire as text (`::uuid`, `::date`, `::timestamptz`
 //! casts one way, `::text`/`to_char` the other) so the rows read like SQLite's.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
+use jiff::Timestamp;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, SqlSafeStr, Transaction};
 use uuid::Uuid;
 
 use crate::access::access_entry;
-use crate::audit::{AuditRow, VERIFY_PAGE, Verifier, chain, reservation_entry, write_entry};
+use crate::audit::{AuditRow, VERIFY_PAGE, Verifier, chain, registration_entry, reservation_entry, write_entry};
+use crate::group::{BatchWriter, Facts, GroupCommit, Job, decide, hospitals_named, people_named, updated_ids};
+use crate::import::{Import, ImportLog};
 use crate::insight::{attempt_entry, issue_entry};
 use crate::query::{Dialect, push_filter, push_page, push_scope};
 use crate::record::{
@@ -91,6 +98,8 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    /// Registration writes waiting for the next transaction (see the group module).
+    group: Arc<GroupCommit>,
 }
 
 impl PostgresStore {
@@ -112,7 +121,10 @@ impl PostgresStore {
             .await
             .map_err(|source| StoreError::Open { target, source })?;
         migrator().run(&pool).await?;
-        Ok(PostgresStore { pool })
+        Ok(PostgresStore {
+            pool,
+            group: Arc::default(),
+        })
     }
 
     /// The connection pool, for operations outside the `Store` trait (backup, checks).
@@ -217,66 +229,65 @@ async fn append_audit(conn: &mut PgConnection, entries: Vec<AuditEntry>) -> Resu
     Ok(last)
 }
 
-/// (index, register, look-up key) of every write that names a person.
-fn people_of(writes: &[Write]) -> Vec<(i64, String, String)> {
-    writes
-        .iter()
-        .enumerate()
-        .filter_map(|(i, w)| {
-            let person = w.person.as_ref()?;
-            Some((
-                i64::try_from(i).unwrap_or(i64::MAX),
-                w.register.clone(),
-                person.lookup_key.clone(),
-            ))
-        })
-        .collect()
-}
-
-/// Refuses the first write whose person has a reservation against its register. Call it
-/// while holding [`CHANGES_LOCK`].
-async fn ensure_not_reserved(conn: &mut PgConnection, people: &[(i64, String, String)]) -> Result<()> {
-    let indexes: Vec<i64> = people.iter().map(|p| p.0).collect();
-    let registers: Vec<&str> = people.iter().map(|p| p.1.as_str()).collect();
-    let keys: Vec<&str> = people.iter().map(|p| p.2.as_str()).collect();
-    if indexes.is_empty() {
-        return Ok(());
-    }
-    let first: Option<(i64, String)> = sqlx::query_as(
-        "SELECT u.i, u.register FROM UNNEST($1::int8[], $2::text[], $3::text[]) AS u(i, register, lookup_key) \
-         JOIN reservations r ON r.register = u.register AND r.lookup_key = u.lookup_key ORDER BY u.i LIMIT 1",
-    )
-    .bind(&indexes)
-    .bind(&registers)
-    .bind(&keys)
-    .fetch_optional(&mut *conn)
-    .await?;
-    match first {
-        Some((index, register)) => Err(StoreError::Reserved {
-            register,
-            index: usize::try_from(index).unwrap_or(usize::MAX),
-        }),
+/// Refuses the first hospital code that is not in the hospital list.
+async fn ensure_hospitals(conn: &mut PgConnection, codes: BTreeSet<&str>) -> Result<()> {
+    let known = known_hospitals(conn, &codes).await?;
+    match codes.into_iter().find(|code| !known.contains(*code)) {
+        Some(missing) => Err(StoreError::UnknownHospital(missing.to_owned())),
         None => Ok(()),
     }
 }
 
-/// Refuses the first hospital code that is not in the hospital list.
-async fn ensure_hospitals(conn: &mut PgConnection, codes: BTreeSet<&str>) -> Result<()> {
-    let codes: Vec<String> = codes.into_iter().map(str::to_owned).collect();
-    let known: BTreeSet<String> = sqlx::query_scalar("SELECT code FROM hospitals WHERE code = ANY($1)")
+/// The codes among `codes` that are in the hospital list.
+async fn known_hospitals(conn: &mut PgConnection, codes: &BTreeSet<&str>) -> Result<BTreeSet<String>> {
+    let codes: Vec<&str> = codes.iter().copied().collect();
+    Ok(sqlx::query_scalar("SELECT code FROM hospitals WHERE code = ANY($1)")
         .bind(&codes)
         .fetch_all(&mut *conn)
         .await?
         .into_iter()
-        .collect();
-    match codes.into_iter().find(|code| !known.contains(code)) {
-        Some(missing) => Err(StoreError::UnknownHospital(missing)),
-        None => Ok(()),
-    }
+        .collect())
 }
 
-/// Inserts the current rows and version rows of new registrations, in creation order.
-async fn insert_new(conn: &mut PgConnection, chunk: &[Pending]) -> Result<()> {
+/// The (register, look-up key) pairs among `people` that have a reservation. Call it while
+/// holding [`CHANGES_LOCK`].
+async fn reserved_people(conn: &mut PgConnection, people: &[(&str, &str)]) -> Result<BTreeSet<(String, String)>> {
+    if people.is_empty() {
+        return Ok(BTreeSet::new());
+    }
+    let registers: Vec<&str> = people.iter().map(|p| p.0).collect();
+    let keys: Vec<&str> = people.iter().map(|p| p.1).collect();
+    Ok(sqlx::query_as(
+        "SELECT r.register, r.lookup_key FROM UNNEST($1::text[], $2::text[]) AS u(register, lookup_key) \
+         JOIN reservations r ON r.register = u.register AND r.lookup_key = u.lookup_key",
+    )
+    .bind(&registers)
+    .bind(&keys)
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .collect())
+}
+
+/// The current rows of the registrations `ids` (any hospital), by id, locked for update.
+async fn current_rows(conn: &mut PgConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Registration>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+    let rows: Vec<RegistrationRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM registrations WHERE id = ANY($1::text[]::uuid[]) ORDER BY id FOR UPDATE"
+    )))
+    .bind(&ids)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter()
+        .map(|row| row.into_registration().map(|r| (r.id, r)))
+        .collect()
+}
+
+/// Inserts the current rows of new registrations, in creation order.
+async fn insert_new(conn: &mut PgConnection, chunk: &[&Pending]) -> Result<()> {
     sqlx::query(
         "INSERT INTO registrations (id, register, hospital, status, version, data, warnings, \
              person_lookup_key, person_ciphertext, event_date, created_at, updated_at, updated_by) \
@@ -287,26 +298,26 @@ async fn insert_new(conn: &mut PgConnection, chunk: &[Pending]) -> Result<()> {
              AS u(id, register, hospital, status, version, data, warnings, person_lookup_key, person_ciphertext, \
              event_date, created_at, updated_at, updated_by, n) ORDER BY n",
     )
-    .bind(chunk.iter().map(Pending::id_text).collect::<Vec<_>>())
+    .bind(chunk.iter().map(|p| p.id_text()).collect::<Vec<_>>())
     .bind(chunk.iter().map(|p| p.write.register.as_str()).collect::<Vec<_>>())
     .bind(chunk.iter().map(|p| p.write.hospital.as_str()).collect::<Vec<_>>())
-    .bind(chunk.iter().map(Pending::status_text).collect::<Vec<_>>())
+    .bind(chunk.iter().map(|p| p.status_text()).collect::<Vec<_>>())
     .bind(chunk.iter().map(|p| p.version).collect::<Vec<_>>())
-    .bind(chunk.iter().map(Pending::data).collect::<Vec<_>>())
-    .bind(chunk.iter().map(Pending::warnings).collect::<Vec<_>>())
-    .bind(chunk.iter().map(Pending::lookup_key).collect::<Vec<_>>())
-    .bind(chunk.iter().map(Pending::ciphertext).collect::<Vec<_>>())
-    .bind(chunk.iter().map(Pending::event_date_text).collect::<Vec<_>>())
-    .bind(chunk.iter().map(Pending::created_at_text).collect::<Vec<_>>())
-    .bind(chunk.iter().map(Pending::at_text).collect::<Vec<_>>())
+    .bind(chunk.iter().map(|p| p.data()).collect::<Vec<_>>())
+    .bind(chunk.iter().map(|p| p.warnings()).collect::<Vec<_>>())
+    .bind(chunk.iter().map(|p| p.lookup_key()).collect::<Vec<_>>())
+    .bind(chunk.iter().map(|p| p.ciphertext()).collect::<Vec<_>>())
+    .bind(chunk.iter().map(|p| p.event_date_text()).collect::<Vec<_>>())
+    .bind(chunk.iter().map(|p| p.created_at_text()).collect::<Vec<_>>())
+    .bind(chunk.iter().map(|p| p.at_text()).collect::<Vec<_>>())
     .bind(chunk.iter().map(|p| p.write.actor.as_str()).collect::<Vec<_>>())
     .execute(&mut *conn)
     .await?;
-    insert_versions(conn, chunk).await
+    Ok(())
 }
 
 /// Inserts version rows.
-async fn insert_versions(conn: &mut PgConnection, chunk: &[Pending]) -> Result<()> {
+async fn insert_versions(conn: &mut PgConnection, chunk: &[&Pending]) -> Result<()> {
     sqlx::query(
         "INSERT INTO registration_versions (registration_id, version, status, hospital, data, warnings, \
              changes, changed_by, changed_at, reason) \
@@ -316,15 +327,15 @@ async fn insert_versions(conn: &mut PgConnection, chunk: &[Pending]) -> Result<(
              $8::text[], $9::text[], $10::text[]) \
              AS u(registration_id, version, status, hospital, data, warnings, changes, changed_by, changed_at, reason)",
     )
-    .bind(chunk.iter().map(Pending::id_text).collect::<Vec<_>>())
+    .bind(chunk.iter().map(|p| p.id_text()).collect::<Vec<_>>())
     .bind(chunk.iter().map(|p| p.version).collect::<Vec<_>>())
-    .bind(chunk.iter().map(Pending::status_text).collect::<Vec<_>>())
+    .bind(chunk.iter().map(|p| p.status_text()).collect::<Vec<_>>())
     .bind(chunk.iter().map(|p| p.write.hospital.as_str()).collect::<Vec<_>>())
-    .bind(chunk.iter().map(Pending::data).collect::<Vec<_>>())
-    .bind(chunk.iter().map(Pending::warnings).collect::<Vec<_>>())
-    .bind(chunk.iter().map(Pending::changes).collect::<Vec<_>>())
+    .bind(chunk.iter().map(|p| p.data()).collect::<Vec<_>>())
+    .bind(chunk.iter().map(|p| p.warnings()).collect::<Vec<_>>())
+    .bind(chunk.iter().map(|p| p.changes()).collect::<Vec<_>>())
     .bind(chunk.iter().map(|p| p.write.actor.as_str()).collect::<Vec<_>>())
-    .bind(chunk.iter().map(Pending::at_text).collect::<Vec<_>>())
+    .bind(chunk.iter().map(|p| p.at_text()).collect::<Vec<_>>())
     .bind(chunk.iter().map(|p| p.write.reason.as_deref()).collect::<Vec<_>>())
     .execute(&mut *conn)
     .await?;
@@ -367,36 +378,78 @@ async fn current(conn: &mut PgConnection, scope: &Scope, id: Uuid, lock: bool) -
     }
 }
 
+/// Replaces the current row with the next version `pending` (whose previous version the
+/// batch has checked under the row lock).
+async fn update_current(conn: &mut PgConnection, pending: &Pending) -> Result<()> {
+    let updated = sqlx::query(
+        "UPDATE registrations SET hospital = $1, status = $2, version = $3, data = $4, warnings = $5, \
+         person_lookup_key = $6, person_ciphertext = $7, event_date = $8::date, updated_at = $9::timestamptz, \
+         updated_by = $10 WHERE id = $11::uuid AND version = $12",
+    )
+    .bind(&pending.write.hospital)
+    .bind(pending.status_text())
+    .bind(pending.version)
+    .bind(pending.data())
+    .bind(pending.warnings())
+    .bind(pending.lookup_key())
+    .bind(pending.ciphertext())
+    .bind(pending.event_date_text())
+    .bind(pending.at_text())
+    .bind(&pending.write.actor)
+    .bind(pending.id_text())
+    .bind(pending.version - 1)
+    .execute(&mut *conn)
+    .await?;
+    if updated.rows_affected() != 1 {
+        return Err(StoreError::Conflict {
+            id: pending.id,
+            expected: pending.version - 1,
+            current: current(conn, &Scope::AllHospitals, pending.id, false).await?.version,
+        });
+    }
+    Ok(())
+}
+
+#[async_trait::async_trait]
+impl BatchWriter for PostgresStore {
+    /// Takes [`CHANGES_LOCK`] first, so the checks hold until the commit: reservations and
+    /// other processes' writes wait for the batch, not the other way round.
+    async fn commit_batch(&self, jobs: &[Job]) -> Result<Vec<Result<Registration>>> {
+        let mut tx = self.begin_write().await?;
+        take_lock(&mut tx).await?;
+        let facts = Facts {
+            hospitals: known_hospitals(&mut tx, &hospitals_named(jobs)).await?,
+            reserved: reserved_people(&mut tx, &people_named(jobs)).await?,
+            current: current_rows(&mut tx, &updated_ids(jobs)).await?,
+        };
+        let decided = decide(jobs, facts, now());
+        let accepted: Vec<&Pending> = decided.iter().filter_map(|d| d.as_ref().ok()).collect();
+        let new: Vec<&Pending> = accepted.iter().copied().filter(|p| p.is_new()).collect();
+        if !new.is_empty() {
+            insert_new(&mut tx, &new).await?;
+        }
+        for pending in accepted.iter().filter(|p| !p.is_new()) {
+            update_current(&mut tx, pending).await?;
+        }
+        if !accepted.is_empty() {
+            insert_versions(&mut tx, &accepted).await?;
+            let entries: Vec<ChangeEntry> = accepted.iter().map(|p| ChangeEntry::from(*p)).collect();
+            insert_changes(&mut tx, &entries).await?;
+            let audit = accepted
+                .iter()
+                .map(|p| write_entry(p, p.audit_action("registration.create")))
+                .collect();
+            append_audit(&mut tx, audit).await?;
+        }
+        tx.commit().await?;
+        Ok(decided.into_iter().map(|d| d.map(Pending::into_registration)).collect())
+    }
+}
+
 #[async_trait::async_trait]
 impl Store for PostgresStore {
     async fn create(&self, write: Write) -> Result<Registration> {
-        let pending = Pending::first(write, now());
-        let mut tx = self.begin_write().await?;
-        ensure_hospitals(&mut tx, BTreeSet::from([pending.write.hospital.as_str()])).await?;
-        insert_new(&mut tx, std::slice::from_ref(&pending)).await?;
-        insert_changes(&mut tx, &[ChangeEntry::from(&pending)]).await?;
-        ensure_not_reserved(&mut tx, &people_of(std::slice::from_ref(&pending.write))).await?;
-        append_audit(&mut tx, vec![write_entry(&pending, "registration.create")]).await?;
-        tx.commit().await?;
-        Ok(pending.into_registration())
-    }
-
-    async fn create_many(&self, writes: Vec<Write>) -> Result<usize> {
-        let mut entries = Vec::with_capacity(writes.len());
-        let mut audit = Vec::with_capacity(writes.len());
-        let mut tx = self.begin_write().await?;
-        ensure_hospitals(&mut tx, hospitals_of(&writes)).await?;
-        let people = people_of(&writes);
-        for chunk in first_versions(writes, now(), BATCH) {
-            insert_new(&mut tx, &chunk).await?;
-            entries.extend(chunk.iter().map(ChangeEntry::from));
-            audit.extend(chunk.iter().map(|p| write_entry(p, "registration.import")));
-        }
-        insert_changes(&mut tx, &entries).await?;
-        ensure_not_reserved(&mut tx, &people).await?;
-        append_audit(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(entries.len())
+        self.group.submit(Job::Create(write), self.clone()).await
     }
 
     async fn get(&self, scope: &Scope, id: Uuid) -> Result<Registration> {
@@ -405,56 +458,13 @@ impl Store for PostgresStore {
     }
 
     async fn update(&self, scope: &Scope, id: Uuid, expected_version: i64, write: Write) -> Result<Registration> {
-        let mut tx = self.begin_write().await?;
-        let before = current(&mut tx, scope, id, true).await?;
-        if before.register != write.register {
-            return Err(StoreError::NotFound(id));
-        }
-        if before.version != expected_version {
-            return Err(StoreError::Conflict {
-                id,
-                expected: expected_version,
-                current: before.version,
-            });
-        }
-        if !scope.allows(&write.hospital) {
-            return Err(StoreError::OutOfScope(write.hospital));
-        }
-        ensure_hospitals(&mut tx, BTreeSet::from([write.hospital.as_str()])).await?;
-        let pending = Pending::next(&before, write, now());
-        let updated = sqlx::query(
-            "UPDATE registrations SET hospital = $1, status = $2, version = $3, data = $4, warnings = $5, \
-             person_lookup_key = $6, person_ciphertext = $7, event_date = $8::date, updated_at = $9::timestamptz, \
-             updated_by = $10 WHERE id = $11::uuid AND version = $12",
-        )
-        .bind(&pending.write.hospital)
-        .bind(pending.status_text())
-        .bind(pending.version)
-        .bind(pending.data())
-        .bind(pending.warnings())
-        .bind(pending.lookup_key())
-        .bind(pending.ciphertext())
-        .bind(pending.event_date_text())
-        .bind(pending.at_text())
-        .bind(&pending.write.actor)
-        .bind(pending.id_text())
-        .bind(expected_version)
-        .execute(&mut *tx)
-        .await?;
-        if updated.rows_affected() != 1 {
-            let now_at = current(&mut tx, &Scope::AllHospitals, id, false).await?;
-            return Err(StoreError::Conflict {
-                id,
-                expected: expected_version,
-                current: now_at.version,
-            });
-        }
-        insert_versions(&mut tx, std::slice::from_ref(&pending)).await?;
-        insert_changes(&mut tx, &[ChangeEntry::from(&pending)]).await?;
-        ensure_not_reserved(&mut tx, &people_of(std::slice::from_ref(&pending.write))).await?;
-        append_audit(&mut tx, vec![write_entry(&pending, "registration.update")]).await?;
-        tx.commit().await?;
-        Ok(pending.into_registration())
+        let job = Job::Update {
+            scope: scope.clone(),
+            id,
+            expected_version,
+            write,
+        };
+        self.group.submit(job, self.clone()).await
     }
 
     async fn list(&self, scope: &Scope, filter: &Filter) -> Result<Vec<Registration>> {
@@ -786,5 +796,82 @@ impl Store for PostgresStore {
                 })
             })
             .collect()
+    }
+
+    async fn begin_import(&self) -> Result<Box<dyn Import>> {
+        Ok(Box::new(PostgresImport {
+            tx: self.begin_write().await?,
+            at: now(),
+            log: ImportLog::default(),
+        }))
+    }
+}
+
+/// An import that writes the registrations and their versions as chunks come, without
+/// [`CHANGES_LOCK`], and their change entries and audit entries (from a compact log) once
+/// it commits, holding the lock only from then on.
+struct PostgresImport {
+    tx: Transaction<'static, Postgres>,
+    at: Timestamp,
+    log: ImportLog,
+}
+
+#[async_trait::async_trait]
+impl Import for PostgresImport {
+    async fn add(&mut self, writes: Vec<Write>) -> Result<()> {
+        ensure_hospitals(&mut self.tx, hospitals_of(&writes)).await?;
+        for chunk in first_versions(writes, self.at, BATCH) {
+            let chunk: Vec<&Pending> = chunk.iter().collect();
+            insert_new(&mut self.tx, &chunk).await?;
+            insert_versions(&mut self.tx, &chunk).await?;
+            chunk.iter().for_each(|p| self.log.push(p));
+        }
+        Ok(())
+    }
+
+    async fn commit(mut self: Box<Self>) -> Result<usize> {
+        take_lock(&mut self.tx).await?;
+        ensure_none_reserved(&mut self.tx, &self.log).await?;
+        for chunk in self.log.chunks(BATCH) {
+            let changes: Vec<ChangeEntry> = chunk
+                .iter()
+                .map(|(id, register, ..)| ChangeEntry {
+                    id: id.to_string(),
+                    register: (*register).to_owned(),
+                    version: 1,
+                })
+                .collect();
+            insert_changes(&mut self.tx, &changes).await?;
+            let entries = chunk
+                .iter()
+                .map(|(id, register, hospital, actor, status)| {
+                    registration_entry((actor, "registration.import"), register, *id, hospital, (1, *status))
+                })
+                .collect();
+            append_audit(&mut self.tx, entries).await?;
+        }
+        let written = self.log.len();
+        self.tx.commit().await?;
+        Ok(written)
+    }
+}
+
+/// Refuses an import in which a registration belongs to a person with a reservation against
+/// its register. Call it while holding [`CHANGES_LOCK`]: a reservation deletes the person's
+/// registrations under it, so any registration of a reserved person found is the import's.
+async fn ensure_none_reserved(conn: &mut PgConnection, log: &ImportLog) -> Result<()> {
+    let found: Vec<(String, String)> = sqlx::query_as(
+        "SELECT g.id::text, g.register FROM reservations r \
+         JOIN registrations g ON g.register = r.register AND g.person_lookup_key = r.lookup_key",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let first = found
+        .into_iter()
+        .filter_map(|(id, register)| Some((log.index_of(Uuid::parse_str(&id).ok()?)?, register)))
+        .min();
+    match first {
+        Some((index, register)) => Err(StoreError::Reserved { register, index }),
+        None => Ok(()),
     }
 }

@@ -244,6 +244,17 @@ impl Pending {
         }
     }
 
+    /// Whether this is version 1 of a new registration.
+    pub(crate) fn is_new(&self) -> bool {
+        self.version == 1
+    }
+
+    /// The audit action of this version: `created` (`registration.create` or
+    /// `registration.import`) for version 1, otherwise `registration.update`.
+    pub(crate) fn audit_action<'a>(&self, created: &'a str) -> &'a str {
+        if self.is_new() { created } else { "registration.update" }
+    }
+
     pub(crate) fn id_text(&self) -> String {
         self.id.to_string()
     }
@@ -285,6 +296,24 @@ impl Pending {
 
     pub(crate) fn at_text(&self) -> String {
         timestamp_text(self.at)
+    }
+
+    /// The registration as it reads once this version is committed, keeping the version.
+    pub(crate) fn registration(&self) -> Registration {
+        Registration {
+            id: self.id,
+            register: self.write.register.clone(),
+            hospital: self.write.hospital.clone(),
+            status: self.write.status,
+            version: self.version,
+            data: self.write.data.clone(),
+            warnings: self.write.warnings.clone(),
+            person: self.write.person.clone(),
+            event_date: self.write.event_date,
+            created_at: self.created_at,
+            updated_at: self.at,
+            updated_by: self.write.actor.clone(),
+        }
     }
 
     /// The registration as it reads once this version is committed.

@@ -5,9 +5,12 @@
 //! of waiting) and two writers run one after the other, within the busy timeout.
 
 use std::collections::BTreeSet;
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
+use jiff::Timestamp;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, SqlSafeStr, Sqlite, SqliteConnection, SqlitePool, Transaction};
@@ -15,6 +18,8 @@ use uuid::Uuid;
 
 use crate::access::access_entry;
 use crate::audit::{AuditRow, VERIFY_PAGE, Verifier, chain, reservation_entry, write_entry};
+use crate::group::{BatchWriter, Facts, GroupCommit, Job, decide, hospitals_named, people_named, updated_ids};
+use crate::import::{Import, counted_from};
 use crate::insight::{attempt_entry, issue_entry};
 use crate::query::{Dialect, push_filter, push_page, push_scope};
 use crate::record::{
@@ -52,6 +57,12 @@ const COLUMNS: &str = "id, register, hospital, status, version, data, warnings, 
 const VERSION_COLUMNS: &str =
     "registration_id, version, status, hospital, data, warnings, changes, changed_by, changed_at, reason";
 
+/// The registrations table read through the person index. Without it SQLite's planner (which
+/// has no statistics) prefers `registrations_creation` for `register = ? … ORDER BY seq` and
+/// reads every registration of the register to find one person's: the whole table on every
+/// duplicate check.
+const BY_PERSON: &str = "registrations INDEXED BY registrations_person";
+
 /// Rows per multi-row INSERT: 14 columns × 500 stays far below SQLite's 32,766 parameters.
 const BATCH: usize = 500;
 
@@ -62,6 +73,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Registration writes waiting for the next transaction (see the group module).
+    group: Arc<GroupCommit>,
 }
 
 impl SqliteStore {
@@ -85,7 +98,10 @@ impl SqliteStore {
                 source,
             })?;
         migrator().run(&pool).await?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore {
+            pool,
+            group: Arc::default(),
+        })
     }
 
     /// The connection pool, for operations outside the `Store` trait (backup, checks).
@@ -177,64 +193,87 @@ async fn append_audit(conn: &mut SqliteConnection, entries: Vec<AuditEntry>) -> 
 
 /// Refuses the first write whose person has a reservation against its register.
 async fn ensure_not_reserved(conn: &mut SqliteConnection, writes: &[Write]) -> Result<()> {
-    let people: Vec<(usize, &Write, &str)> = writes
+    let people: Vec<(&str, &str)> = writes
         .iter()
-        .enumerate()
-        .filter_map(|(i, w)| w.person.as_ref().map(|p| (i, w, p.lookup_key.as_str())))
+        .filter_map(|w| Some((w.register.as_str(), w.person.as_ref()?.lookup_key.as_str())))
         .collect();
+    let reserved = reserved_people(conn, &people).await?;
+    let first = writes.iter().enumerate().find(|(_, w)| {
+        w.person
+            .as_ref()
+            .is_some_and(|p| reserved.contains(&(w.register.clone(), p.lookup_key.clone())))
+    });
+    match first {
+        Some((index, write)) => Err(StoreError::Reserved {
+            register: write.register.clone(),
+            index,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The (register, look-up key) pairs among `people` that have a reservation.
+async fn reserved_people(conn: &mut SqliteConnection, people: &[(&str, &str)]) -> Result<BTreeSet<(String, String)>> {
+    let mut reserved = BTreeSet::new();
     for chunk in people.chunks(BATCH / 2) {
         let mut qb = QueryBuilder::<Sqlite>::new(
             "SELECT register, lookup_key FROM reservations WHERE (register, lookup_key) IN (VALUES ",
         );
         let mut list = qb.separated(", ");
-        for (_, write, key) in chunk {
+        for (register, key) in chunk {
             list.push("(");
-            list.push_bind_unseparated(write.register.clone());
+            list.push_bind_unseparated((*register).to_owned());
             list.push_unseparated(", ");
-            list.push_bind_unseparated(key.to_string());
+            list.push_bind_unseparated((*key).to_owned());
             list.push_unseparated(")");
         }
         list.push_unseparated(")");
-        let reserved: BTreeSet<(String, String)> = qb
-            .build_query_as::<(String, String)>()
-            .fetch_all(&mut *conn)
-            .await?
-            .into_iter()
-            .collect();
-        if let Some((index, write, _)) = chunk
-            .iter()
-            .find(|(_, w, key)| reserved.contains(&(w.register.clone(), (*key).to_owned())))
-        {
-            return Err(StoreError::Reserved {
-                register: write.register.clone(),
-                index: *index,
-            });
-        }
+        reserved.extend(qb.build_query_as::<(String, String)>().fetch_all(&mut *conn).await?);
     }
-    Ok(())
+    Ok(reserved)
 }
 
 /// Refuses the first hospital code that is not in the hospital list.
 async fn ensure_hospitals(conn: &mut SqliteConnection, codes: BTreeSet<&str>) -> Result<()> {
-    let codes: Vec<&str> = codes.into_iter().collect();
+    let known = known_hospitals(conn, &codes).await?;
+    match codes.into_iter().find(|code| !known.contains(*code)) {
+        Some(missing) => Err(StoreError::UnknownHospital(missing.to_owned())),
+        None => Ok(()),
+    }
+}
+
+/// The codes among `codes` that are in the hospital list.
+async fn known_hospitals(conn: &mut SqliteConnection, codes: &BTreeSet<&str>) -> Result<BTreeSet<String>> {
+    let codes: Vec<&str> = codes.iter().copied().collect();
+    let mut known = BTreeSet::new();
     for chunk in codes.chunks(BATCH) {
         let mut qb = QueryBuilder::<Sqlite>::new("SELECT code FROM hospitals WHERE code IN (");
         let mut list = qb.separated(", ");
         for code in chunk {
-            list.push_bind(code.to_string());
+            list.push_bind((*code).to_owned());
         }
         list.push_unseparated(")");
-        let known: BTreeSet<String> = qb
-            .build_query_scalar::<String>()
-            .fetch_all(&mut *conn)
-            .await?
-            .into_iter()
-            .collect();
-        if let Some(missing) = chunk.iter().find(|code| !known.contains(**code)) {
-            return Err(StoreError::UnknownHospital((*missing).to_owned()));
+        known.extend(qb.build_query_scalar::<String>().fetch_all(&mut *conn).await?);
+    }
+    Ok(known)
+}
+
+/// The current rows of the registrations `ids` (any hospital), by id.
+async fn current_rows(conn: &mut SqliteConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Registration>> {
+    let mut rows = HashMap::new();
+    for chunk in ids.chunks(BATCH) {
+        let mut qb = QueryBuilder::<Sqlite>::new(format!("SELECT {COLUMNS} FROM registrations WHERE id IN ("));
+        let mut list = qb.separated(", ");
+        for id in chunk {
+            list.push_bind(id.to_string());
+        }
+        list.push_unseparated(")");
+        for row in qb.build_query_as::<RegistrationRow>().fetch_all(&mut *conn).await? {
+            let registration = row.into_registration()?;
+            rows.insert(registration.id, registration);
         }
     }
-    Ok(())
+    Ok(rows)
 }
 
 /// The highest creation number so far (0 for an empty store).
@@ -244,9 +283,9 @@ async fn last_seq(conn: &mut SqliteConnection) -> Result<i64> {
         .await?)
 }
 
-/// Inserts at most [`BATCH`] new registrations (current rows, version rows and change
-/// entries), numbering their creation order from `first_seq`.
-async fn insert_new(conn: &mut SqliteConnection, chunk: &[Pending], first_seq: i64) -> Result<()> {
+/// Inserts the current rows of at most [`BATCH`] new registrations, numbering their
+/// creation order from `first_seq`.
+async fn insert_new(conn: &mut SqliteConnection, chunk: &[&Pending], first_seq: i64) -> Result<()> {
     let mut qb = QueryBuilder::<Sqlite>::new(
         "INSERT INTO registrations (id, seq, register, hospital, status, version, data, warnings, \
          person_lookup_key, person_ciphertext, event_date, created_at, updated_at, updated_by) ",
@@ -270,11 +309,11 @@ async fn insert_new(conn: &mut SqliteConnection, chunk: &[Pending], first_seq: i
         seq += 1;
     });
     qb.build().execute(&mut *conn).await?;
-    insert_versions(conn, chunk).await
+    Ok(())
 }
 
 /// Inserts at most [`BATCH`] version rows and their change entries.
-async fn insert_versions(conn: &mut SqliteConnection, chunk: &[Pending]) -> Result<()> {
+async fn insert_versions(conn: &mut SqliteConnection, chunk: &[&Pending]) -> Result<()> {
     let mut qb = QueryBuilder::<Sqlite>::new(
         "INSERT INTO registration_versions (registration_id, version, status, hospital, data, warnings, \
          changes, changed_by, changed_at, reason) ",
@@ -294,7 +333,7 @@ async fn insert_versions(conn: &mut SqliteConnection, chunk: &[Pending]) -> Resu
     qb.build().execute(&mut *conn).await?;
 
     let mut qb = QueryBuilder::<Sqlite>::new("INSERT INTO changes (registration_id, register, version) ");
-    qb.push_values(chunk.iter().map(ChangeEntry::from), |mut row, entry| {
+    qb.push_values(chunk.iter().map(|p| ChangeEntry::from(*p)), |mut row, entry| {
         row.push_bind(entry.id)
             .push_bind(entry.register)
             .push_bind(entry.version);
@@ -317,34 +356,82 @@ async fn current(conn: &mut SqliteConnection, scope: &Scope, id: Uuid) -> Result
     }
 }
 
+/// Replaces the current row with the next version `pending` (whose previous version the
+/// batch has checked).
+async fn update_current(conn: &mut SqliteConnection, pending: &Pending) -> Result<()> {
+    let updated = sqlx::query(
+        "UPDATE registrations SET hospital = $1, status = $2, version = $3, data = $4, warnings = $5, \
+         person_lookup_key = $6, person_ciphertext = $7, event_date = $8, updated_at = $9, updated_by = $10 \
+         WHERE id = $11 AND version = $12",
+    )
+    .bind(&pending.write.hospital)
+    .bind(pending.status_text())
+    .bind(pending.version)
+    .bind(pending.data())
+    .bind(pending.warnings())
+    .bind(pending.lookup_key())
+    .bind(pending.ciphertext())
+    .bind(pending.event_date_text())
+    .bind(pending.at_text())
+    .bind(&pending.write.actor)
+    .bind(pending.id_text())
+    .bind(pending.version - 1)
+    .execute(&mut *conn)
+    .await?;
+    if updated.rows_affected() != 1 {
+        return Err(StoreError::Conflict {
+            id: pending.id,
+            expected: pending.version - 1,
+            current: current(conn, &Scope::AllHospitals, pending.id).await?.version,
+        });
+    }
+    Ok(())
+}
+
+/// Stores the accepted versions of a batch: new rows, replaced rows, version rows, change
+/// entries and audit entries (`created` the action of a version 1), each in the batch's order.
+async fn store_versions(conn: &mut SqliteConnection, accepted: &[&Pending], created: &str) -> Result<()> {
+    let new: Vec<&Pending> = accepted.iter().copied().filter(|p| p.is_new()).collect();
+    let mut seq = last_seq(conn).await? + 1;
+    for chunk in new.chunks(BATCH) {
+        insert_new(conn, chunk, seq).await?;
+        seq += i64::try_from(chunk.len()).unwrap_or(i64::MAX);
+    }
+    for pending in accepted.iter().filter(|p| !p.is_new()) {
+        update_current(conn, pending).await?;
+    }
+    for chunk in accepted.chunks(BATCH) {
+        insert_versions(conn, chunk).await?;
+    }
+    let entries = accepted
+        .iter()
+        .map(|p| write_entry(p, p.audit_action(created)))
+        .collect();
+    append_audit(conn, entries).await?;
+    Ok(())
+}
+
+#[async_trait::async_trait]
+impl BatchWriter for SqliteStore {
+    async fn commit_batch(&self, jobs: &[Job]) -> Result<Vec<Result<Registration>>> {
+        let mut tx = self.begin_write().await?;
+        let facts = Facts {
+            hospitals: known_hospitals(&mut tx, &hospitals_named(jobs)).await?,
+            reserved: reserved_people(&mut tx, &people_named(jobs)).await?,
+            current: current_rows(&mut tx, &updated_ids(jobs)).await?,
+        };
+        let decided = decide(jobs, facts, now());
+        let accepted: Vec<&Pending> = decided.iter().filter_map(|d| d.as_ref().ok()).collect();
+        store_versions(&mut tx, &accepted, "registration.create").await?;
+        tx.commit().await?;
+        Ok(decided.into_iter().map(|d| d.map(Pending::into_registration)).collect())
+    }
+}
+
 #[async_trait::async_trait]
 impl Store for SqliteStore {
     async fn create(&self, write: Write) -> Result<Registration> {
-        let pending = Pending::first(write, now());
-        let mut tx = self.begin_write().await?;
-        ensure_hospitals(&mut tx, BTreeSet::from([pending.write.hospital.as_str()])).await?;
-        ensure_not_reserved(&mut tx, std::slice::from_ref(&pending.write)).await?;
-        let seq = last_seq(&mut tx).await? + 1;
-        insert_new(&mut tx, std::slice::from_ref(&pending), seq).await?;
-        append_audit(&mut tx, vec![write_entry(&pending, "registration.create")]).await?;
-        tx.commit().await?;
-        Ok(pending.into_registration())
-    }
-
-    async fn create_many(&self, writes: Vec<Write>) -> Result<usize> {
-        let total = writes.len();
-        let mut tx = self.begin_write().await?;
-        ensure_hospitals(&mut tx, hospitals_of(&writes)).await?;
-        ensure_not_reserved(&mut tx, &writes).await?;
-        let mut seq = last_seq(&mut tx).await? + 1;
-        for chunk in first_versions(writes, now(), BATCH) {
-            insert_new(&mut tx, &chunk, seq).await?;
-            let entries = chunk.iter().map(|p| write_entry(p, "registration.import")).collect();
-            append_audit(&mut tx, entries).await?;
-            seq += i64::try_from(chunk.len()).unwrap_or(i64::MAX);
-        }
-        tx.commit().await?;
-        Ok(total)
+        self.group.submit(Job::Create(write), self.clone()).await
     }
 
     async fn get(&self, scope: &Scope, id: Uuid) -> Result<Registration> {
@@ -353,55 +440,13 @@ impl Store for SqliteStore {
     }
 
     async fn update(&self, scope: &Scope, id: Uuid, expected_version: i64, write: Write) -> Result<Registration> {
-        let mut tx = self.begin_write().await?;
-        let before = current(&mut tx, scope, id).await?;
-        if before.register != write.register {
-            return Err(StoreError::NotFound(id));
-        }
-        if before.version != expected_version {
-            return Err(StoreError::Conflict {
-                id,
-                expected: expected_version,
-                current: before.version,
-            });
-        }
-        if !scope.allows(&write.hospital) {
-            return Err(StoreError::OutOfScope(write.hospital));
-        }
-        ensure_hospitals(&mut tx, BTreeSet::from([write.hospital.as_str()])).await?;
-        ensure_not_reserved(&mut tx, std::slice::from_ref(&write)).await?;
-        let pending = Pending::next(&before, write, now());
-        let updated = sqlx::query(
-            "UPDATE registrations SET hospital = $1, status = $2, version = $3, data = $4, warnings = $5, \
-             person_lookup_key = $6, person_ciphertext = $7, event_date = $8, updated_at = $9, updated_by = $10 \
-             WHERE id = $11 AND version = $12",
-        )
-        .bind(&pending.write.hospital)
-        .bind(pending.status_text())
-        .bind(pending.version)
-        .bind(pending.data())
-        .bind(pending.warnings())
-        .bind(pending.lookup_key())
-        .bind(pending.ciphertext())
-        .bind(pending.event_date_text())
-        .bind(pending.at_text())
-        .bind(&pending.write.actor)
-        .bind(pending.id_text())
-        .bind(expected_version)
-        .execute(&mut *tx)
-        .await?;
-        if updated.rows_affected() != 1 {
-            let now_at = current(&mut tx, &Scope::AllHospitals, id).await?;
-            return Err(StoreError::Conflict {
-                id,
-                expected: expected_version,
-                current: now_at.version,
-            });
-        }
-        insert_versions(&mut tx, std::slice::from_ref(&pending)).await?;
-        append_audit(&mut tx, vec![write_entry(&pending, "registration.update")]).await?;
-        tx.commit().await?;
-        Ok(pending.into_registration())
+        let job = Job::Update {
+            scope: scope.clone(),
+            id,
+            expected_version,
+            write,
+        };
+        self.group.submit(job, self.clone()).await
     }
 
     async fn list(&self, scope: &Scope, filter: &Filter) -> Result<Vec<Registration>> {
@@ -420,7 +465,7 @@ impl Store for SqliteStore {
     }
 
     async fn find_by_person(&self, scope: &Scope, register: &str, lookup_key: &str) -> Result<Vec<Registration>> {
-        let mut qb = QueryBuilder::<Sqlite>::new(format!("SELECT {COLUMNS} FROM registrations WHERE register = "));
+        let mut qb = QueryBuilder::<Sqlite>::new(format!("SELECT {COLUMNS} FROM {BY_PERSON} WHERE register = "));
         qb.push_bind(register.to_owned());
         qb.push(" AND person_lookup_key = ").push_bind(lookup_key.to_owned());
         push_scope(&mut qb, "hospital", scope);
@@ -526,9 +571,9 @@ impl Store for SqliteStore {
 
     async fn reserve(&self, register: &str, lookup_key: &str, actor: &str) -> Result<u64> {
         let mut tx = self.begin_write().await?;
-        let ids: Vec<String> = sqlx::query_scalar(
-            "SELECT id FROM registrations WHERE register = $1 AND person_lookup_key = $2 ORDER BY seq",
-        )
+        let ids: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT id FROM {BY_PERSON} WHERE register = $1 AND person_lookup_key = $2 ORDER BY seq"
+        )))
         .bind(register)
         .bind(lookup_key)
         .fetch_all(&mut *tx)
@@ -726,5 +771,42 @@ impl Store for SqliteStore {
                 })
             })
             .collect()
+    }
+
+    async fn begin_import(&self) -> Result<Box<dyn Import>> {
+        Ok(Box::new(SqliteImport {
+            tx: self.begin_write().await?,
+            at: now(),
+            added: 0,
+        }))
+    }
+}
+
+/// An import holding the file's write lock (`BEGIN IMMEDIATE`) from its start to its commit,
+/// so each chunk is checked and written, audit entries included, as it comes.
+struct SqliteImport {
+    tx: Transaction<'static, Sqlite>,
+    at: Timestamp,
+    added: usize,
+}
+
+#[async_trait::async_trait]
+impl Import for SqliteImport {
+    async fn add(&mut self, writes: Vec<Write>) -> Result<()> {
+        ensure_hospitals(&mut self.tx, hospitals_of(&writes)).await?;
+        ensure_not_reserved(&mut self.tx, &writes)
+            .await
+            .map_err(|e| counted_from(e, self.added))?;
+        let count = writes.len();
+        for chunk in first_versions(writes, self.at, BATCH) {
+            store_versions(&mut self.tx, &chunk.iter().collect::<Vec<_>>(), "registration.import").await?;
+        }
+        self.added += count;
+        Ok(())
+    }
+
+    async fn commit(self: Box<Self>) -> Result<usize> {
+        self.tx.commit().await?;
+        Ok(self.added)
     }
 }

@@ -15,11 +15,13 @@ use uuid::Uuid;
 
 mod access;
 mod audit;
+mod group;
 mod insight;
 mod users;
 
 pub use access::*;
 pub use audit::*;
+pub use group::*;
 pub use insight::*;
 pub use users::*;
 
@@ -55,7 +57,9 @@ macro_rules! suite {
             users_are_stored_with_their_grants_and_audited,
             access_state_is_kept_changed_and_audited,
             insight_codes_are_spent_once_expire_and_block,
-            reservations_of_a_person_are_listed_by_register
+            reservations_of_a_person_are_listed_by_register,
+            concurrent_writes_are_each_acknowledged_and_kept,
+            a_refused_write_in_a_burst_fails_alone
         );
     };
     (@raw $fresh:path; $($name:ident),*) => {
