@@ -80,7 +80,7 @@ class Server:
         command = self.base + ["serve", "--listen", "127.0.0.1:0"]
         print("$ " + " ".join(command), flush=True)
         started = time.time()
-        env = {**os.environ, "RUST_LOG": "warn,kvalreg_app::indicators=info"}
+        env = {**os.environ, "RUST_LOG": "warn,kvalreg_app::indicators=debug"}
         with open(self.log, "w") as log:
             self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True, env=env)
         line = self.process.stdout.readline()
@@ -97,6 +97,10 @@ class Server:
         self.counted, self.build_s, self.columns_mib = (int(built.group(1)), float(built.group(2)),
                                                         int(built.group(3))) if built else (0, 0.0, 0)
         return self
+
+    def applied_s(self):
+        """The follower's time to apply each batch of changes so far (from its log)."""
+        return [float(t) for t in re.findall(r"change\(s\) applied in ([\d.]+) s", open(self.log).read())]
 
     def rss_mib(self):
         with open(f"/proc/{self.process.pid}/status") as f:
@@ -160,7 +164,8 @@ def national_count(server):
 
 
 def write_to_visible(server, args, skip):
-    """Seconds from a POSTed complete registration to the indicator API counting it."""
+    """Seconds the POST of a complete registration took, and seconds from its answer (the
+    write committed) until the indicator API counts it (None if not within 30 s)."""
     templates = os.path.join(args.work, "dashboard-templates.ndjson")
     ids = os.path.join(args.work, "dashboard-ids.txt")
     run([sys.executable, GENERATE, "load", args.demo, "1", templates, ids, "--skip", str(skip)])
@@ -168,15 +173,16 @@ def write_to_visible(server, args, skip):
     texts = [t for t in open(templates).read().splitlines() if '"status":"complete"' in t]
     body = texts[0].replace("__NID__", nid, 1)
     before = national_count(server)
-    written = time.time()
+    posted = time.time()
     status, _ = server.post("/api/v1/registers/stroke/registrations", body)
     if status != 201:
         sys.exit(f"the probe write answered {status}")
+    written = time.time()
     while time.time() - written < 30:
         if national_count(server) == before + 1:
-            return time.time() - written
+            return written - posted, time.time() - written
         time.sleep(0.02)
-    return None
+    return written - posted, None
 
 
 def measure(args, rows, paths):
@@ -197,8 +203,13 @@ def measure(args, rows, paths):
         print(f"  first request per filter: {', '.join(f'{c:.0f}' for c in cold)} ms", flush=True)
         figures["wrk"] = {c: wrk(server, paths, c, args.seconds) for c in CONNECTIONS}
         figures["rss_after_mib"] = server.rss_mib()
-        figures["visible_s"] = write_to_visible(server, args, skip=rows + 1_000_000 + os.getpid() % 1000)
-        print(f"  write visible after {figures['visible_s']} s", flush=True)
+        applied_before = len(server.applied_s())
+        figures["post_s"], figures["visible_s"] = write_to_visible(
+            server, args, skip=rows + 1_000_000 + os.getpid() % 1000)
+        time.sleep(0.5)
+        figures["applied_s"] = server.applied_s()[applied_before:]
+        print(f"  POST took {figures['post_s']:.2f} s, visible {figures['visible_s']} s after it, "
+              f"follower applied it in {figures['applied_s']} s", flush=True)
     finally:
         server.stop()
     return figures
@@ -243,11 +254,13 @@ def main():
                  "goal": "< 1 GB (columns)",
                  "peer": f"{peer['columns_mib']} MiB, RSS {peer['rss_after_mib']:.0f} MiB",
                  "pass": large["columns_mib"] < 1024})
+    def visible_text(f):
+        seen = "not seen in 30 s" if f["visible_s"] is None else f"{f['visible_s']:.2f} s"
+        applied = ", ".join(f"{a:.3f}" for a in f["applied_s"]) or "-"
+        return f"{seen} (follower applied it in {applied} s; the POST itself took {f['post_s']:.2f} s)"
     visible = large["visible_s"]
-    rows.append({"figure": f"write to visible in the indicators, {n} counted",
-                 "value": "not seen in 30 s" if visible is None else f"{visible:.2f} s",
-                 "goal": "< 1 s",
-                 "peer": "-" if peer["visible_s"] is None else f"{peer['visible_s']:.2f} s",
+    rows.append({"figure": f"write (POST answered) to visible in the indicator API, {n} counted",
+                 "value": visible_text(large), "goal": "< 1 s", "peer": visible_text(peer),
                  "pass": visible is not None and visible < 1})
     with open(args.results, "w") as f:
         json.dump(rows, f, indent=1)

@@ -176,8 +176,14 @@ fn follower_step(
         );
     }
     let quarter: Vec<usize> = (0..columns.len()).filter(|r| r % 4 == 0).collect();
-    let Ok(with_dead) = columns.appended(&Columns::default(), &quarter) else {
-        return;
+    let mut nothing = ColumnsBuilder::for_register(register).finish();
+    nothing.add_derived(register);
+    let with_dead = match columns.appended(&nothing, &quarter) {
+        Ok(with_dead) => with_dead,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
     };
     let started = Instant::now();
     let report = compute(register, &with_dead, units, query);

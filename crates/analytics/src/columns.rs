@@ -158,6 +158,11 @@ impl Columns {
         Ok(())
     }
 
+    /// Removes a column (every row keeps its other values).
+    pub fn remove(&mut self, name: &str) -> Option<Vector> {
+        self.columns.remove(name)
+    }
+
     /// Computes the register's derived variables in dependency order, as
     /// `Register::derive` does one record at a time.
     pub fn add_derived(&mut self, register: &Register) {

@@ -234,7 +234,11 @@ impl IndicatorColumns {
             CacheKey::Report(_, as_of, granularity, filter) => {
                 let mut query = Query::new(*as_of, *granularity);
                 if let Some(text) = filter {
-                    query.filter = Some(check_filter(definition, text).map_err(|message| bad_filter(text, &message))?);
+                    let checked = check_filter(definition, text).map_err(|message| bad_filter(text, &message))?;
+                    if checked.variables().contains(&definition.person_variable.as_str()) {
+                        return Err(bad_filter(text, "the national id is not kept for indicators"));
+                    }
+                    query.filter = Some(checked);
                 }
                 Some(query)
             }
@@ -407,6 +411,7 @@ impl IndicatorColumns {
         rows: &mut HashMap<Uuid, usize>,
         hospitals: &BTreeSet<String>,
     ) -> Result<Columns, AppError> {
+        let started = Instant::now();
         let mut batch = ColumnsBuilder::for_register(register);
         let mut dead = Vec::new();
         let mut added = Vec::new();
@@ -422,11 +427,19 @@ impl IndicatorColumns {
                 Err(other) => return Err(other.into()),
             }
         }
-        let mut batch = batch.finish();
-        batch.add_derived(register);
+        let read = started.elapsed();
+        let batch = finished(register, batch);
         let next = current
             .appended(&batch, &dead)
             .map_err(|e| column_error(register, &e))?;
+        tracing::debug!(
+            "indicators: {} registration(s) of `{}` read in {:.3} s, appended to {} rows in {:.3} s",
+            ids.len(),
+            register.id,
+            read.as_secs_f64(),
+            current.len(),
+            (started.elapsed() - read).as_secs_f64()
+        );
         for id in ids {
             rows.remove(id);
         }
@@ -515,9 +528,17 @@ pub(crate) async fn read_register(
             filter.after = Some(last);
         }
     }
+    Ok((finished(register, builder), rows))
+}
+
+/// The columns of the pushed registrations with the derived variables added and the
+/// national id removed: the indicators need only what is derived from it (`age`), so the
+/// clear ids are not held in memory, nor copied with every batch.
+fn finished(register: &Register, builder: ColumnsBuilder) -> Columns {
     let mut columns = builder.finish();
     columns.add_derived(register);
-    Ok((columns, rows))
+    columns.remove(&register.person_variable);
+    columns
 }
 
 fn column_error(register: &Register, error: &dyn std::fmt::Display) -> AppError {

@@ -217,8 +217,20 @@ async fn follows_writes(platform: Arc<Platform>, seeded: Seeded) {
         matches!(&refused, Err(kvalreg_app::AppError::Invalid(f)) if f[0].field == "filter"),
         "{refused:?}"
     );
-
     let national_id = docs[0]["national_id"].as_str().expect("national id");
+    let refused = columns
+        .report(
+            STROKE,
+            date(2026, 6, 30),
+            Granularity::Year,
+            Some(&format!("national_id = '{national_id}'")),
+        )
+        .await;
+    assert!(
+        matches!(&refused, Err(kvalreg_app::AppError::Invalid(f)) if f[0].field == "filter"),
+        "the national id is not kept: {refused:?}"
+    );
+
     let deleted = platform.reserve(STROKE, national_id, "test").await.expect("reserve");
     assert_eq!(deleted, 1);
     within_a_second(&columns, base + 3, "deleted by a reservation").await;
