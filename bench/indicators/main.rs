@@ -1,6 +1,7 @@
 //! The indicator benchmark (issue 4): generates synthetic stroke registrations (48
 //! hospitals, 10 years), builds the columns, computes the full indicator table and prints
-//! the times and the memory the columns hold. It also writes the same data as CSV, with the
+//! the times and the memory the columns hold, and what the indicator follower pays per
+//! change at this size (an append, a compaction). It also writes the same data as CSV, with the
 //! engine's results, for `compare_duckdb.py` to compute the same table with DuckDB.
 //!
 //! Run: `cargo bench -p kvalreg-analytics --bench indicator_table -- [--rows N] [--out DIR]`
@@ -13,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use jiff::civil::{Date, date};
-use kvalreg_analytics::{ColumnsBuilder, Granularity, Hospital, Query, Units, Vector, compute};
+use kvalreg_analytics::{Columns, ColumnsBuilder, Granularity, Hospital, Query, Units, Vector, compute};
 use kvalreg_core::definition::{Register, SourceFile, load};
 use kvalreg_core::value::{Moment, Record, Value};
 
@@ -106,6 +107,8 @@ fn main() {
         times.len()
     );
 
+    follower_step(&register, &columns, &mut generator, &units, &query, options.rows);
+
     if options.detail {
         for indicator in &register.indicators {
             let mut single = register.clone();
@@ -128,6 +131,75 @@ fn main() {
         }
         println!("wrote {}", out.display());
     }
+}
+
+/// What the indicator follower does per change at this size: a batch of changed
+/// registrations built, derived and appended to a copy of the columns with their old rows
+/// marked dead; a compaction once a quarter of the rows are dead; the table over columns with
+/// dead rows.
+fn follower_step(
+    register: &Register,
+    columns: &Columns,
+    generator: &mut Generator<'_>,
+    units: &Units,
+    query: &Query,
+    rows: usize,
+) {
+    for size in [1, 100] {
+        let mut times = Vec::new();
+        for round in 0..3 {
+            let started = Instant::now();
+            let mut batch = ColumnsBuilder::for_register(register);
+            let mut dead = Vec::new();
+            for k in 0..size {
+                let row = (round * size + k) * 7919 % rows.max(1);
+                dead.push(row);
+                if let Err(e) = batch.push(&generator.registration(row, rows)) {
+                    eprintln!("{e}");
+                    std::process::exit(2);
+                }
+            }
+            let mut batch = batch.finish();
+            batch.add_derived(register);
+            let appended = columns.appended(&batch, &dead);
+            times.push(started.elapsed().as_secs_f64());
+            if let Err(e) = appended {
+                eprintln!("{e}");
+                std::process::exit(2);
+            }
+        }
+        times.sort_by(f64::total_cmp);
+        println!(
+            "follower: {size} changed registration(s) appended, old rows marked dead: best {:.4} s, median {:.4} s",
+            times[0],
+            times[times.len() / 2]
+        );
+    }
+    let quarter: Vec<usize> = (0..columns.len()).filter(|r| r % 4 == 0).collect();
+    let mut nothing = ColumnsBuilder::for_register(register).finish();
+    nothing.add_derived(register);
+    let with_dead = match columns.appended(&nothing, &quarter) {
+        Ok(with_dead) => with_dead,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+    };
+    let started = Instant::now();
+    let report = compute(register, &with_dead, units, query);
+    println!(
+        "follower: indicator table with {} dead rows: {:.4} s ({} results)",
+        with_dead.dead_count(),
+        started.elapsed().as_secs_f64(),
+        report.results.len()
+    );
+    let started = Instant::now();
+    let compacted = with_dead.compacted();
+    println!(
+        "follower: compaction to {} live rows: {:.4} s",
+        compacted.len(),
+        started.elapsed().as_secs_f64()
+    );
 }
 
 struct Options {

@@ -240,7 +240,7 @@ fn find<'a>(register: &'a Register, id: &str) -> Result<&'a Indicator, String> {
     })
 }
 
-/// Each row's period date as a day number (`None` when missing).
+/// Each row's period date as a day number (`None` when missing or the row is dead).
 fn period_days(register: &Register, columns: &Columns) -> Vec<Option<i32>> {
     let dates = match columns.get(&register.period_variable) {
         Some(Vector::Date(dates)) => dates.clone(),
@@ -248,7 +248,7 @@ fn period_days(register: &Register, columns: &Columns) -> Vec<Option<i32>> {
         _ => return vec![None; columns.len()],
     };
     (0..dates.len())
-        .map(|i| dates.is_valid(i).then(|| dates.value(i)))
+        .map(|i| (columns.is_live(i) && dates.is_valid(i)).then(|| dates.value(i)))
         .collect()
 }
 

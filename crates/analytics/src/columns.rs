@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow_array::{BooleanArray, Date32Array, Int32Array, Int64Array, UInt32Array};
-use arrow_buffer::{BooleanBufferBuilder, NullBufferBuilder, ScalarBuffer};
+use arrow_buffer::{BooleanBuffer, BooleanBufferBuilder, NullBufferBuilder, ScalarBuffer};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use kvalreg_core::definition::Register;
@@ -14,6 +14,7 @@ use kvalreg_core::value::{Moment, Record, Value, VarType};
 
 use crate::civil;
 use crate::eval::{Parameters, evaluate};
+use crate::rows;
 use crate::vector::{Dictionary, Moments, Strings, Vector};
 
 /// Why a record could not be added to the columns.
@@ -31,10 +32,15 @@ pub enum ColumnError {
 }
 
 /// The registrations of one register as columns, one per variable (entered and derived).
+/// A row may be dead (a registration changed or gone since the row was added): it keeps
+/// its slot until [`Columns::compacted`], but is never counted.
 #[derive(Debug, Clone, Default)]
 pub struct Columns {
     len: usize,
     columns: HashMap<String, Vector>,
+    /// The live rows; `None` when every row is live.
+    live: Option<BooleanBuffer>,
+    dead: usize,
 }
 
 impl Columns {
@@ -54,9 +60,80 @@ impl Columns {
         Ok(columns)
     }
 
-    /// The number of registrations.
+    /// The number of rows, dead ones included.
     pub fn len(&self) -> usize {
         self.len
+    }
+
+    /// The number of live rows: the registrations counted.
+    pub fn live_count(&self) -> usize {
+        self.len - self.dead
+    }
+
+    /// The number of dead rows.
+    pub fn dead_count(&self) -> usize {
+        self.dead
+    }
+
+    /// The live rows as a mask (all set when no row is dead).
+    pub fn live(&self) -> BooleanBuffer {
+        self.live.clone().unwrap_or_else(|| BooleanBuffer::new_set(self.len))
+    }
+
+    /// Whether a row is live.
+    pub fn is_live(&self, row: usize) -> bool {
+        row < self.len && self.live.as_ref().is_none_or(|live| live.value(row))
+    }
+
+    /// These rows followed by the rows of `batch` (columns of the same register, derived
+    /// variables included), with the rows numbered `dead` (in the joined numbering) dead.
+    /// The arrays are copied; columns shared with readers are left as they are.
+    pub fn appended(&self, batch: &Columns, dead: &[usize]) -> Result<Columns, String> {
+        let mut columns = HashMap::with_capacity(self.columns.len());
+        for (name, column) in &self.columns {
+            let added = batch
+                .columns
+                .get(name)
+                .ok_or_else(|| format!("the appended rows have no column `{name}`"))?;
+            let joined = rows::concat(column, added).map_err(|e| format!("`{name}`: {e}"))?;
+            columns.insert(name.clone(), joined);
+        }
+        let len = self.len + batch.len;
+        let mut live = BooleanBufferBuilder::new(len);
+        live.append_buffer(&self.live());
+        live.append_buffer(&batch.live());
+        let mut killed = 0;
+        for &row in dead {
+            if row < len && live.get_bit(row) {
+                live.set_bit(row, false);
+                killed += 1;
+            }
+        }
+        let dead = self.dead + batch.dead + killed;
+        Ok(Columns {
+            len,
+            columns,
+            live: (dead > 0).then(|| live.finish()),
+            dead,
+        })
+    }
+
+    /// The live rows only, in their order: row `r` becomes the number of live rows before it.
+    pub fn compacted(&self) -> Columns {
+        let Some(live) = &self.live else {
+            return self.clone();
+        };
+        let rows: Vec<usize> = live.set_indices().collect();
+        Columns {
+            len: rows.len(),
+            columns: self
+                .columns
+                .iter()
+                .map(|(name, column)| (name.clone(), rows::take(column, &rows)))
+                .collect(),
+            live: None,
+            dead: 0,
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -81,6 +158,11 @@ impl Columns {
         Ok(())
     }
 
+    /// Removes a column (every row keeps its other values).
+    pub fn remove(&mut self, name: &str) -> Option<Vector> {
+        self.columns.remove(name)
+    }
+
     /// Computes the register's derived variables in dependency order, as
     /// `Register::derive` does one record at a time.
     pub fn add_derived(&mut self, register: &Register) {
@@ -91,9 +173,9 @@ impl Columns {
         }
     }
 
-    /// Bytes held by all columns.
+    /// Bytes held by all columns and the live-row mask.
     pub fn memory_size(&self) -> usize {
-        self.columns.values().map(Vector::memory_size).sum()
+        self.columns.values().map(Vector::memory_size).sum::<usize>() + self.live.as_ref().map_or(0, |l| l.len() / 8)
     }
 
     /// The names of the columns, sorted.
@@ -183,7 +265,12 @@ impl ColumnsBuilder {
             .into_iter()
             .map(|(name, builder)| (name, builder.finish()))
             .collect();
-        Columns { len: self.len, columns }
+        Columns {
+            len: self.len,
+            columns,
+            live: None,
+            dead: 0,
+        }
     }
 }
 

@@ -98,7 +98,7 @@ pub fn compute(register: &Register, columns: &Columns, units: &Units, query: &Qu
 /// What every indicator of one query shares: which rows count at all, and each row's period.
 struct Frame {
     granularity: Granularity,
-    /// Period date known, not after the report date, and the filter TRUE.
+    /// Live, period date known, not after the report date, and the filter TRUE.
     counted: BooleanBuffer,
     /// Each row's period date (day number); meaningful where `counted`.
     days: Vec<i32>,
@@ -122,6 +122,9 @@ impl Frame {
             None => (vec![0; len], BooleanBuffer::new_unset(len)),
         };
         let mut counted = &known & &BooleanBuffer::collect_bool(len, |i| days[i] <= as_of);
+        if columns.dead_count() > 0 {
+            counted = &counted & &columns.live();
+        }
         if let Some(filter) = &query.filter {
             let parameters = Parameters::default().with(REPORT_DATE, Value::Date(query.as_of));
             counted = &counted & &evaluate(filter, columns, &parameters).true_mask();

@@ -11,6 +11,7 @@ pub mod engine;
 pub mod eval;
 pub mod period;
 pub mod report;
+pub mod rows;
 pub mod stats;
 pub mod svg;
 pub mod units;

@@ -45,11 +45,12 @@ pub struct Strings {
     pub values: Arc<Dictionary>,
 }
 
-/// Distinct strings and a look-up from string to key.
-#[derive(Debug, Default)]
+/// Distinct strings and a look-up from string to key. The strings are shared, so a copy
+/// (to add strings to a dictionary columns still read) costs no string copies.
+#[derive(Debug, Default, Clone)]
 pub struct Dictionary {
-    values: Vec<String>,
-    index: HashMap<String, u32>,
+    values: Vec<Arc<str>>,
+    index: HashMap<Arc<str>, u32>,
 }
 
 impl Dictionary {
@@ -59,16 +60,22 @@ impl Dictionary {
             return Some(key);
         }
         let key = u32::try_from(self.values.len()).ok()?;
-        self.values.push(value.to_string());
-        self.index.insert(value.to_string(), key);
+        let value: Arc<str> = Arc::from(value);
+        self.values.push(Arc::clone(&value));
+        self.index.insert(value, key);
         Some(key)
     }
 
-    pub fn get(&self, key: u32) -> Option<&str> {
-        self.values.get(key as usize).map(String::as_str)
+    /// The key of `value`, if the dictionary holds it.
+    pub fn key(&self, value: &str) -> Option<u32> {
+        self.index.get(value).copied()
     }
 
-    pub fn values(&self) -> &[String] {
+    pub fn get(&self, key: u32) -> Option<&str> {
+        self.values.get(key as usize).map(AsRef::as_ref)
+    }
+
+    pub fn values(&self) -> &[Arc<str>] {
         &self.values
     }
 
@@ -82,8 +89,8 @@ impl Dictionary {
 
     /// Bytes held: the strings and the look-up table (an estimate of the table's overhead).
     pub fn memory_size(&self) -> usize {
-        let text: usize = self.values.iter().map(|v| v.capacity()).sum();
-        text * 2 + self.values.capacity() * std::mem::size_of::<String>() * 2 + self.index.capacity() * 8
+        let text: usize = self.values.iter().map(|v| v.len() + 16).sum();
+        text + self.values.capacity() * std::mem::size_of::<Arc<str>>() * 2 + self.index.capacity() * 8
     }
 }
 

@@ -378,6 +378,57 @@ proptest! {
     }
 }
 
+/// Columns of `records` pushed one by one.
+fn columns_of(records: &[Record]) -> kvalreg_analytics::Columns {
+    let mut builder = ColumnsBuilder::new(schema());
+    for record in records {
+        builder.push(record).expect("values of the declared types");
+    }
+    builder.finish()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// The follower's columns: rows appended in batches (dictionaries merged, NULL-only
+    /// and sub-second columns joined), some marked dead, then compacted to the live rows,
+    /// still give the row evaluator's answers row by row.
+    #[test]
+    fn appended_and_compacted_columns_give_the_row_evaluators_answers(
+        records in vec(record(), 1..30),
+        split in 0usize..30,
+        dead in vec(0usize..30, 0..10),
+        expr in expression(),
+        report_date in select(days()),
+    ) {
+        let split = split.min(records.len());
+        let appended = columns_of(&records[..split])
+            .appended(&columns_of(&records[split..]), &dead)
+            .expect("columns of one schema join");
+        prop_assert_eq!(appended.len(), records.len());
+        let live: Vec<usize> = (0..records.len()).filter(|r| !dead.contains(r)).collect();
+        prop_assert_eq!(appended.live_count(), live.len());
+        prop_assert_eq!(appended.live().set_indices().collect::<Vec<_>>(), live.clone());
+        let compacted = appended.compacted();
+        prop_assert_eq!(compacted.len(), live.len());
+        prop_assert_eq!(compacted.dead_count(), 0);
+        let parameters = Parameters::default().with(REPORT_DATE, Value::Date(report_date));
+        let on_appended = evaluate(&expr, &appended, &parameters);
+        let on_compacted = evaluate(&expr, &compacted, &parameters);
+        for (i, record) in records.iter().enumerate() {
+            let mut row = record.clone();
+            row.insert(REPORT_DATE.to_string(), Value::Date(report_date));
+            let expected = expr.eval(&row);
+            let got = on_appended.value(i);
+            prop_assert!(same(&expected, &got), "appended row {i} of `{expr}`: row evaluator {expected:?}, columns {got:?}");
+            if let Some(at) = live.iter().position(|&r| r == i) {
+                let got = on_compacted.value(at);
+                prop_assert!(same(&expected, &got), "compacted row {at} (was {i}) of `{expr}`: row evaluator {expected:?}, columns {got:?}");
+            }
+        }
+    }
+}
+
 /// Two hand-picked cases the property test also covers, so a failure reads plainly: a
 /// date-only time on the same day is unknown, and a whole-minute interval across the spring
 /// daylight-saving change is right.

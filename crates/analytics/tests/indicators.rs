@@ -795,3 +795,62 @@ fn derived_columns_equal_the_row_derivation() {
         }
     }
 }
+
+/// The follower's columns: a registration changed after it was added is appended again and
+/// its old row marked dead; the report counts the live rows only, as a report built from the
+/// current registrations does, before and after compaction (awards too).
+#[test]
+fn dead_rows_are_not_counted_and_compaction_changes_nothing() {
+    let mut docs = door_to_needle_docs();
+    docs.extend((0..6).map(|_| edit(no_ivt(), &[("hospital", json!("FIN-HAM"))])));
+    // Registrations 0 and 3 as they are after an update (now at FIN-KIR and OUS-RH).
+    docs.push(edit(no_ivt(), &[("hospital", json!("FIN-KIR"))]));
+    docs.push(edit(no_ivt(), &[("hospital", json!("OUS-RH"))]));
+    let records = records(&docs);
+    let first = Columns::from_records(stroke(), &records[..10]).expect("typed");
+    let batch = Columns::from_records(stroke(), &records[10..]).expect("typed");
+    // Rows 0 and 3 changed (appended again as rows 16 and 17), row 11 went back to draft.
+    let followed = first.appended(&batch, &[0, 3, 11]).expect("one register");
+    assert_eq!(
+        (followed.len(), followed.live_count(), followed.dead_count()),
+        (18, 15, 3)
+    );
+
+    let current: Vec<Record> = records
+        .iter()
+        .enumerate()
+        .filter(|(row, _)| ![0, 3, 11].contains(row))
+        .map(|(_, record)| record.clone())
+        .collect();
+    let fresh = Columns::from_records(stroke(), &current).expect("typed");
+    let query = Query::new(date(2024, 12, 31), Granularity::Quarter);
+    let expected = compute(stroke(), &fresh, &units(), &query);
+    assert_eq!(
+        hospital(
+            &report_for(&docs, date(2024, 12, 31), Granularity::Year),
+            "dtn_30",
+            "UNN-TRO"
+        )
+        .denominator,
+        5
+    );
+    let dtn = |report: &Report| result(report, "dtn_30", UnitLevel::Hospital, "UNN-TRO", "2024-Q1").denominator;
+    assert_eq!(dtn(&expected), 3, "two of the five in the denominator changed");
+    assert_eq!(compute(stroke(), &followed, &units(), &query), expected);
+    let compacted = followed.compacted();
+    assert_eq!((compacted.len(), compacted.dead_count()), (15, 0));
+    assert_eq!(compute(stroke(), &compacted, &units(), &query), expected);
+    let as_of = date(2024, 12, 31);
+    let awards = kvalreg_analytics::awards(stroke(), &fresh, &units(), as_of).expect("awards");
+    assert_eq!(
+        kvalreg_analytics::awards(stroke(), &followed, &units(), as_of).expect("awards"),
+        awards
+    );
+
+    // Every row dead: nothing is counted.
+    let all: Vec<usize> = (0..followed.len()).collect();
+    let empty = Columns::from_records(stroke(), &[]).expect("no records");
+    let none = followed.appended(&empty, &all).expect("one register");
+    assert_eq!(none.live_count(), 0);
+    assert!(compute(stroke(), &none, &units(), &query).results.is_empty());
+}

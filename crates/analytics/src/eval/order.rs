@@ -3,6 +3,7 @@
 //! time meets another time on the same Europe/Oslo day.
 
 use std::cmp::Ordering;
+use std::sync::Arc;
 
 use arrow_array::{Array, BooleanArray};
 use arrow_buffer::{BooleanBuffer, NullBuffer};
@@ -69,7 +70,7 @@ pub(super) fn compare_scalar(column: &Vector, value: &Value, holds: impl Fn(i8) 
                 .values
                 .values()
                 .iter()
-                .map(|v| holds(to_i8(v.as_str().cmp(x.as_str()))))
+                .map(|v| holds(to_i8((**v).cmp(x.as_str()))))
                 .collect();
             let keys = s.keys.values();
             let values =
@@ -96,7 +97,7 @@ pub(super) fn in_scalars(subject: &Vector, items: &[Value], negated: bool) -> Op
                 .values
                 .values()
                 .iter()
-                .map(|v| wanted.contains(&v.as_str()) != negated)
+                .map(|v| wanted.contains(&&**v) != negated)
                 .collect();
             let keys = s.keys.values();
             let values =
@@ -165,15 +166,15 @@ fn strings(x: &Strings, y: &Strings) -> Orders {
         .values()
         .iter()
         .chain(y.values.values())
-        .map(String::as_str)
+        .map(AsRef::as_ref)
         .collect();
     union.sort_unstable();
     union.dedup();
     // Every value is in the union, so the search always finds it.
-    let rank = |values: &[String]| -> Vec<usize> {
+    let rank = |values: &[Arc<str>]| -> Vec<usize> {
         values
             .iter()
-            .map(|v| union.binary_search(&v.as_str()).unwrap_or(0))
+            .map(|v| union.binary_search(&v.as_ref()).unwrap_or(0))
             .collect()
     };
     let x_rank = rank(x.values.values());

@@ -58,7 +58,7 @@ pub async fn page(
         Ok(report) => report,
         Err(err) => return failure_page(&state, &visitor, &err),
     };
-    let results = Results::of(&report);
+    let results = Results::of(&report, |r| r.indicator == indicator.id);
     let year = shown_year(&choices, &results);
     let lang = visitor.lang;
     let name = indicator.title.get(lang);

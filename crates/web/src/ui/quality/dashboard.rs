@@ -54,7 +54,13 @@ pub async fn page(
         Ok(report) => report,
         Err(err) => return failure_page(&state, &visitor, &err),
     };
-    let results = Results::of(&report);
+    // Only the hospital's own units: itself, its trust, its region and the nation.
+    let results = Results::of(&report, |r| match r.level_of_unit {
+        UnitLevel::Hospital => r.unit == own.code,
+        UnitLevel::Trust => r.unit == own.health_trust,
+        UnitLevel::Region => r.unit == own.health_region,
+        UnitLevel::Nation => true,
+    });
     let year = shown_year(&choices, &results);
     let lang = visitor.lang;
     let here = format!("/h/{}/quality{}", own.code, choices.query(year));

@@ -195,21 +195,23 @@ impl Choices {
     }
 }
 
-/// The report's results by (indicator, level, unit, period).
+/// The report's results a page shows, by (indicator, level, unit, period).
 struct Results<'a> {
     by_key: HashMap<(&'a str, UnitLevel, &'a str, &'a str), &'a IndicatorResult>,
-    /// The years with any result, oldest first.
+    /// The years with any result (shown or not), oldest first.
     years: Vec<i32>,
 }
 
 impl<'a> Results<'a> {
-    fn of(report: &'a Report) -> Results<'a> {
+    /// The results for which `shown` holds (a page indexes only what it shows).
+    fn of(report: &'a Report, shown: impl Fn(&IndicatorResult) -> bool) -> Results<'a> {
         let mut years: Vec<i32> = report.results.iter().filter_map(|r| r.period.parse().ok()).collect();
         years.sort_unstable();
         years.dedup();
         let by_key = report
             .results
             .iter()
+            .filter(|r| shown(r))
             .map(|r| {
                 (
                     (
@@ -240,11 +242,11 @@ async fn columns_of(state: &AppState, followed: Followed) -> Result<Arc<Indicato
     }
 }
 
-/// The yearly indicator report for the selection.
-async fn yearly_report(columns: &IndicatorColumns, choices: &Choices) -> Result<Report, AppError> {
+/// The yearly indicator report for the selection (shared with the report cache).
+async fn yearly_report(columns: &IndicatorColumns, choices: &Choices) -> Result<Arc<Report>, AppError> {
     let filter = choices.filter();
     columns
-        .report(
+        .shared_report(
             super::pages::REGISTER,
             crate::api::today(),
             Granularity::Year,
