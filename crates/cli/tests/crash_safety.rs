@@ -188,6 +188,7 @@ fn crash_trials(place: Place, name: &str) {
         for client in clients {
             client.join().expect("client");
         }
+        place.settle();
         let acknowledged = acknowledged.lock().expect("lock").clone();
         let writes: i64 = acknowledged.values().sum();
 

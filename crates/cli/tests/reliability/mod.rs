@@ -134,6 +134,32 @@ impl Place {
         common::ok(&self.root, &args)
     }
 
+    /// Waits (at most a minute) until no session of a killed server is left on this place's
+    /// PostgreSQL database: a COMMIT the server sent just before it died still completes, and
+    /// a check that reads while it lands sees the registration before it and its audit
+    /// entries after it. Nothing to wait for on SQLite, whose writer died with the process.
+    pub fn settle(&self) {
+        let Some(pg) = &self.postgres else { return };
+        let name = pg.name.clone();
+        block_on(async move {
+            let mut conn = PgConnection::connect(&admin_url())
+                .await
+                .expect("connect to PostgreSQL");
+            for _ in 0..600 {
+                let left: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = $1")
+                    .bind(&name)
+                    .fetch_one(&mut conn)
+                    .await
+                    .expect("sessions left");
+                if left == 0 {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            conn.close().await.expect("close");
+        });
+    }
+
     pub fn url(&self) -> String {
         match &self.postgres {
             Some(pg) => pg.url.clone(),
