@@ -25,7 +25,10 @@ use std::sync::{Arc, RwLock, Weak};
 use std::time::{Duration, Instant};
 
 use jiff::civil::Date;
-use kvalreg_analytics::{AwardResult, Columns, ColumnsBuilder, Hospital, Query, Units, check_filter, compute};
+use kvalreg_analytics::{
+    AwardResult, Chunks, Columns, ColumnsBuilder, Hospital, Query, Units, awards_of_chunks, check_filter,
+    compute_chunks,
+};
 use kvalreg_core::definition::Register;
 use kvalreg_core::messages::Text;
 use kvalreg_core::validation::{Context, Finding, Severity};
@@ -70,7 +73,7 @@ pub struct IndicatorColumns {
     /// applied.
     working: tokio::sync::Mutex<Working>,
     /// What reports read: each register's columns as of the last refresh.
-    published: RwLock<HashMap<String, Arc<Columns>>>,
+    published: RwLock<HashMap<String, Arc<Chunks>>>,
     /// Reports and award lists already computed: a dashboard asks for the same again and
     /// again until a registration or the hospital list changes. Most recently used last.
     cache: std::sync::Mutex<Vec<Cached>>,
@@ -85,7 +88,7 @@ pub struct IndicatorColumns {
 /// One computed result and what it was computed from.
 struct Cached {
     key: CacheKey,
-    columns: Arc<Columns>,
+    columns: Arc<Chunks>,
     hospitals: Vec<kvalreg_store::Hospital>,
     value: CachedValue,
 }
@@ -126,7 +129,7 @@ impl IndicatorColumns {
             let (columns, by_id) = read_register(&platform, register, &hospitals).await?;
             counted += columns.live_count();
             bytes += columns.memory_size() + row_map_size(&by_id);
-            published.insert(register.id.clone(), Arc::new(columns));
+            published.insert(register.id.clone(), Arc::new(Chunks::from(columns)));
             rows.insert(register.id.clone(), by_id);
         }
         tracing::info!(
@@ -166,7 +169,7 @@ impl IndicatorColumns {
     }
 
     /// A register's columns now (dead rows included, marked in the live-row mask).
-    pub fn columns(&self, register: &str) -> Result<Arc<Columns>, AppError> {
+    pub fn columns(&self, register: &str) -> Result<Arc<Chunks>, AppError> {
         let published = self.published.read().map_err(|_| poisoned())?;
         published
             .get(register)
@@ -257,9 +260,9 @@ impl IndicatorColumns {
         let value = tokio::task::spawn_blocking(move || {
             let definition = platform.register(&register)?;
             Ok::<_, AppError>(match query {
-                Some(query) => CachedValue::Report(Arc::new(compute(definition, &columns, &units, &query))),
+                Some(query) => CachedValue::Report(Arc::new(compute_chunks(definition, &columns, &units, &query))),
                 None => CachedValue::Awards(Arc::new(
-                    kvalreg_analytics::awards(definition, &columns, &units, as_of).map_err(AppError::Format)?,
+                    awards_of_chunks(definition, &columns, &units, as_of).map_err(AppError::Format)?,
                 )),
             })
         })
@@ -284,7 +287,7 @@ impl IndicatorColumns {
     fn cached(
         &self,
         key: &CacheKey,
-        columns: &Arc<Columns>,
+        columns: &Arc<Chunks>,
         hospitals: &[kvalreg_store::Hospital],
     ) -> Option<CachedValue> {
         let mut cache = self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -369,7 +372,7 @@ impl IndicatorColumns {
             let mut next = if ids.len() > RELOAD_THRESHOLD && ids.len() > current.live_count() / 10 {
                 let (columns, by_id) = read_register(&self.platform, register, &hospitals).await?;
                 *rows = by_id;
-                columns
+                Chunks::from(columns)
             } else {
                 self.append(register, &current, &ids, rows, &hospitals).await?
             };
@@ -406,11 +409,11 @@ impl IndicatorColumns {
     async fn append(
         &self,
         register: &Register,
-        current: &Columns,
+        current: &Chunks,
         ids: &BTreeSet<Uuid>,
         rows: &mut HashMap<Uuid, usize>,
         hospitals: &BTreeSet<String>,
-    ) -> Result<Columns, AppError> {
+    ) -> Result<Chunks, AppError> {
         let started = Instant::now();
         let mut batch = ColumnsBuilder::for_register(register);
         let mut dead = Vec::new();
@@ -449,9 +452,9 @@ impl IndicatorColumns {
 }
 
 /// The columns' live rows only, with the row map renumbered to match.
-fn compact(columns: &Columns, rows: &mut HashMap<Uuid, usize>) -> Columns {
+fn compact(columns: &Chunks, rows: &mut HashMap<Uuid, usize>) -> Chunks {
     let mut renumbered = vec![usize::MAX; columns.len()];
-    for (new, old) in columns.live().set_indices().enumerate() {
+    for (new, old) in columns.live_rows().into_iter().enumerate() {
         renumbered[old] = new;
     }
     for row in rows.values_mut() {
