@@ -67,10 +67,9 @@ impl Chunks {
     }
 
     /// These rows followed by the rows of `batch`, with the rows numbered `dead` (in the
-    /// joined numbering) dead. Only
-    /// the chunks with a row marked dead get a new live-row mask, and the batch is joined
-    /// to the last chunk when that stays within [`CHUNK_ROWS`] (else it is a chunk of its
-    /// own); every other chunk is shared.
+    /// joined numbering) dead. Only the chunks with a row marked dead get a new live-row
+    /// mask, and the batch is joined to the last chunk when that stays within
+    /// [`CHUNK_ROWS`] (else it is a chunk of its own); every other chunk is shared.
     pub fn appended(&self, batch: &Columns, dead: &[usize]) -> Result<Chunks, String> {
         let mut dead = dead.to_vec();
         dead.sort_unstable();
@@ -93,10 +92,8 @@ impl Chunks {
         if !batch.is_empty() {
             match chunks.last_mut() {
                 Some(last) if last.len() + batch.len() <= CHUNK_ROWS => {
-                    *last = Arc::new(
-                        last.appended(batch, &[])?
-                            .marked_dead(&batch_dead.iter().map(|row| row + last.len()).collect::<Vec<_>>()),
-                    );
+                    let dead: Vec<usize> = batch_dead.iter().map(|row| row + last.len()).collect();
+                    *last = Arc::new(last.appended(batch, &dead)?);
                 }
                 _ => chunks.push(Arc::new(batch.marked_dead(&batch_dead))),
             }

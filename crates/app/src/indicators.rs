@@ -11,11 +11,13 @@
 //! changed registration is read again: its old row is marked dead in the columns' live-row
 //! mask (which the engine ANDs into what it counts), and, when it is complete or locked, it
 //! is appended as a new row (a draft or a deleted registration only leaves its dead row).
-//! One poll's changes of a register make one batch: the new rows are built into columns of
-//! their own (derived variables included) and joined to a copy of the current columns, which
-//! are then published to readers by `Arc` (a report being computed keeps the columns it
-//! started with). When dead rows pass [`COMPACT_SHARE`] of a register's rows the columns are
-//! compacted to the live rows. A burst of more than [`RELOAD_THRESHOLD`] changed
+//! The columns are chunks shared by `Arc` ([`Chunks`]). One poll's changes of a register make
+//! one batch: the new rows are built into columns of their own (derived variables included)
+//! and joined to the last chunk while it stays small, else added as a chunk; only the chunks
+//! holding a dead row get a new live-row mask, every other chunk is shared, so a batch costs
+//! in proportion to the batch, not the register. The chunks are published to readers by
+//! `Arc` (a report being computed keeps the chunks it started with). When dead rows pass
+//! [`COMPACT_SHARE`] of a register's rows the chunks holding them are compacted. A burst of more than [`RELOAD_THRESHOLD`] changed
 //! registrations that is also more than a tenth of the register (an import into a small
 //! register) reloads the register page by page instead of one read per registration.
 
@@ -168,7 +170,7 @@ impl IndicatorColumns {
         Ok(self.columns(register)?.live_count())
     }
 
-    /// A register's columns now (dead rows included, marked in the live-row mask).
+    /// A register's chunks of columns now (dead rows included, marked in the live-row masks).
     pub fn columns(&self, register: &str) -> Result<Arc<Chunks>, AppError> {
         let published = self.published.read().map_err(|_| poisoned())?;
         published
@@ -418,12 +420,13 @@ impl IndicatorColumns {
         let mut batch = ColumnsBuilder::for_register(register);
         let mut dead = Vec::new();
         let mut added = Vec::new();
+        let first_new = current.len();
         for &id in ids {
             dead.extend(rows.get(&id).copied());
             match self.platform.store.get(&Scope::AllHospitals, id).await {
                 Ok(stored) if stored.register == register.id && stored.status != Status::Draft => {
                     let record = self.platform.stored_record(register, &stored, &Context { hospitals })?;
-                    added.push((id, current.len() + batch.len()));
+                    added.push((id, first_new + batch.len()));
                     batch.push(&record).map_err(|e| column_error(register, &e))?;
                 }
                 Ok(_) | Err(StoreError::NotFound(_)) => {}
@@ -440,7 +443,7 @@ impl IndicatorColumns {
             ids.len(),
             register.id,
             read.as_secs_f64(),
-            current.len(),
+            first_new,
             (started.elapsed() - read).as_secs_f64()
         );
         for id in ids {
@@ -451,7 +454,7 @@ impl IndicatorColumns {
     }
 }
 
-/// The columns' live rows only, with the row map renumbered to match.
+/// The chunks' live rows only, with the row map renumbered to match.
 fn compact(columns: &Chunks, rows: &mut HashMap<Uuid, usize>) -> Chunks {
     let mut renumbered = vec![usize::MAX; columns.len()];
     for (new, old) in columns.live_rows().into_iter().enumerate() {
