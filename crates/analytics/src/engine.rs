@@ -127,7 +127,7 @@ struct Part {
     period: Vec<u32>,
 }
 
-/// One chunk's columns, frame and cache while indicators are computed.
+/// One chunk while indicators are computed: its columns, counted rows and periods, and cache.
 struct Chunk<'a> {
     columns: &'a Columns,
     part: &'a Part,
