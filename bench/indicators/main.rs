@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use jiff::civil::{Date, date};
-use kvalreg_analytics::{Columns, ColumnsBuilder, Granularity, Hospital, Query, Units, Vector, compute};
+use kvalreg_analytics::{
+    Chunks, Columns, ColumnsBuilder, Granularity, Hospital, Query, Units, Vector, compute, compute_chunks,
+};
 use kvalreg_core::definition::{Register, SourceFile, load};
 use kvalreg_core::value::{Moment, Record, Value};
 
@@ -134,9 +136,9 @@ fn main() {
 }
 
 /// What the indicator follower does per change at this size: a batch of changed
-/// registrations built, derived and appended to a copy of the columns with their old rows
-/// marked dead; a compaction once a quarter of the rows are dead; the table over columns with
-/// dead rows.
+/// registrations built, derived and appended to the chunks with their old rows marked dead
+/// (the loaded chunk shared, only its live-row mask copied); the table over the chunks; the
+/// table over chunks with a quarter of the rows dead, and their compaction.
 fn follower_step(
     register: &Register,
     columns: &Columns,
@@ -145,6 +147,7 @@ fn follower_step(
     query: &Query,
     rows: usize,
 ) {
+    let mut chunks = Chunks::from(columns.clone());
     for size in [1, 100] {
         let mut times = Vec::new();
         for round in 0..3 {
@@ -161,12 +164,8 @@ fn follower_step(
             }
             let mut batch = batch.finish();
             batch.add_derived(register);
-            let appended = columns.appended(&batch, &dead);
+            chunks = or_exit(chunks.appended(&batch, &dead));
             times.push(started.elapsed().as_secs_f64());
-            if let Err(e) = appended {
-                eprintln!("{e}");
-                std::process::exit(2);
-            }
         }
         times.sort_by(f64::total_cmp);
         println!(
@@ -175,18 +174,22 @@ fn follower_step(
             times[times.len() / 2]
         );
     }
-    let quarter: Vec<usize> = (0..columns.len()).filter(|r| r % 4 == 0).collect();
+    let started = Instant::now();
+    let report = compute_chunks(register, &chunks, units, query);
+    println!(
+        "follower: indicator table over {} chunks ({} rows, {} dead): {:.4} s ({} results)",
+        chunks.chunks().count(),
+        chunks.len(),
+        chunks.dead_count(),
+        started.elapsed().as_secs_f64(),
+        report.results.len()
+    );
+    let quarter: Vec<usize> = (0..chunks.len()).filter(|r| r % 4 == 0).collect();
     let mut nothing = ColumnsBuilder::for_register(register).finish();
     nothing.add_derived(register);
-    let with_dead = match columns.appended(&nothing, &quarter) {
-        Ok(with_dead) => with_dead,
-        Err(e) => {
-            eprintln!("{e}");
-            std::process::exit(2);
-        }
-    };
+    let with_dead = or_exit(chunks.appended(&nothing, &quarter));
     let started = Instant::now();
-    let report = compute(register, &with_dead, units, query);
+    let report = compute_chunks(register, &with_dead, units, query);
     println!(
         "follower: indicator table with {} dead rows: {:.4} s ({} results)",
         with_dead.dead_count(),
@@ -200,6 +203,14 @@ fn follower_step(
         compacted.len(),
         started.elapsed().as_secs_f64()
     );
+}
+
+/// The value, or the error printed and the benchmark stopped.
+fn or_exit<T>(result: Result<T, String>) -> T {
+    result.unwrap_or_else(|e| {
+        eprintln!("{e}");
+        std::process::exit(2)
+    })
 }
 
 struct Options {

@@ -11,6 +11,7 @@ use kvalreg_core::definition::{Indicator, IndicatorKind, REPORT_DATE, Register};
 use kvalreg_core::value::Value;
 use serde::{Deserialize, Serialize};
 
+use crate::chunks::Chunks;
 use crate::civil;
 use crate::columns::Columns;
 use crate::eval::{Parameters, evaluate};
@@ -118,6 +119,33 @@ type Cell = (u64, [(u64, u64); CRITERIA.len()]);
 /// names (door to groin: the EVT centre) and from the indicator's `valid_from`. Refused when
 /// the register lacks one of the indicators the criteria use.
 pub fn awards(register: &Register, columns: &Columns, units: &Units, as_of: Date) -> Result<Vec<AwardResult>, String> {
+    let mut cells = BTreeMap::new();
+    count(register, columns, units, as_of, &mut cells)?;
+    Ok(results(units, cells))
+}
+
+/// As [`awards`], over the rows of every chunk (counted chunk by chunk into the same cells).
+pub fn awards_of_chunks(
+    register: &Register,
+    chunks: &Chunks,
+    units: &Units,
+    as_of: Date,
+) -> Result<Vec<AwardResult>, String> {
+    let mut cells = BTreeMap::new();
+    for columns in chunks.chunks() {
+        count(register, columns, units, as_of, &mut cells)?;
+    }
+    Ok(results(units, cells))
+}
+
+/// Counts the rows of `columns` into each hospital's quarter.
+fn count(
+    register: &Register,
+    columns: &Columns,
+    units: &Units,
+    as_of: Date,
+    cells: &mut BTreeMap<(usize, i32), Cell>,
+) -> Result<(), String> {
     let parameters = Parameters::default().with(REPORT_DATE, Value::Date(as_of));
     let as_of = civil::day_number(as_of);
     let days = period_days(register, columns);
@@ -128,7 +156,6 @@ pub fn awards(register: &Register, columns: &Columns, units: &Units, as_of: Date
             .filter(|&d| d <= as_of && d >= from)
             .map(|d| Granularity::Quarter.period_of(d))
     };
-    let mut cells: BTreeMap<(usize, i32), Cell> = BTreeMap::new();
     let hospitals = slots(columns.get(&register.unit_variable), units, columns.len());
     for (row, slot) in hospitals.iter().enumerate() {
         if let (Some(slot), Some(q)) = (slot, quarter(row, i32::MIN)) {
@@ -174,6 +201,11 @@ pub fn awards(register: &Register, columns: &Columns, units: &Units, as_of: Date
             cell.0 += u64::from(met);
         }
     }
+    Ok(())
+}
+
+/// The award status of each hospital's quarter with at least one patient.
+fn results(units: &Units, cells: BTreeMap<(usize, i32), Cell>) -> Vec<AwardResult> {
     let mut results = Vec::new();
     for ((slot, q), (patients, counts)) in cells {
         if patients == 0 {
@@ -199,7 +231,7 @@ pub fn awards(register: &Register, columns: &Columns, units: &Units, as_of: Date
             level: level(patients, &counts),
         });
     }
-    Ok(results)
+    results
 }
 
 /// The highest level whose every applicable criterion is met (see docs/indicators.md).

@@ -102,20 +102,34 @@ impl Columns {
         let mut live = BooleanBufferBuilder::new(len);
         live.append_buffer(&self.live());
         live.append_buffer(&batch.live());
+        let joined = Columns {
+            len,
+            columns,
+            live: Some(live.finish()),
+            dead: self.dead + batch.dead,
+        };
+        Ok(joined.marked_dead(dead))
+    }
+
+    /// These rows with the rows numbered `dead` dead too. The arrays are shared, only the
+    /// live-row mask is copied.
+    pub fn marked_dead(&self, dead: &[usize]) -> Columns {
+        let mut live = BooleanBufferBuilder::new(self.len);
+        live.append_buffer(&self.live());
         let mut killed = 0;
         for &row in dead {
-            if row < len && live.get_bit(row) {
+            if row < self.len && live.get_bit(row) {
                 live.set_bit(row, false);
                 killed += 1;
             }
         }
-        let dead = self.dead + batch.dead + killed;
-        Ok(Columns {
-            len,
-            columns,
+        let dead = self.dead + killed;
+        Columns {
+            len: self.len,
+            columns: self.columns.clone(),
             live: (dead > 0).then(|| live.finish()),
             dead,
-        })
+        }
     }
 
     /// The live rows only, in their order: row `r` becomes the number of live rows before it.

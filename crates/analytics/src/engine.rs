@@ -14,6 +14,7 @@ use kvalreg_core::expr::{self, Expr, ExprType};
 use kvalreg_core::time::format_date;
 use kvalreg_core::value::{Value, VarType};
 
+use crate::chunks::Chunks;
 use crate::civil;
 use crate::columns::Columns;
 use crate::eval::{Parameters, evaluate};
@@ -70,23 +71,35 @@ pub fn check_filter(register: &Register, text: &str) -> Result<Expr, String> {
 /// nation (in the order of `units`), each period ascending. A unit and period with no
 /// registration in the denominator has no result.
 pub fn compute(register: &Register, columns: &Columns, units: &Units, query: &Query) -> Report {
-    let frame = Frame::new(register, columns, query);
+    compute_parts(register, &[columns], units, query)
+}
+
+/// As [`compute`], over the rows of every chunk: each chunk is evaluated on its own and the
+/// counts (and median values) of each unit and period summed across chunks, so the report
+/// is the one of the chunks joined.
+pub fn compute_chunks(register: &Register, chunks: &Chunks, units: &Units, query: &Query) -> Report {
+    compute_parts(register, &chunks.chunks().collect::<Vec<_>>(), units, query)
+}
+
+fn compute_parts(register: &Register, parts: &[&Columns], units: &Units, query: &Query) -> Report {
+    let frame = Frame::new(register, parts, query);
     let parameters = Parameters::default().with(REPORT_DATE, Value::Date(query.as_of));
-    let mut cache = Cache {
-        masks: HashMap::new(),
-        groups: HashMap::new(),
-        from: HashMap::new(),
-    };
+    let mut chunks: Vec<Chunk> = parts
+        .iter()
+        .zip(&frame.parts)
+        .map(|(columns, part)| Chunk {
+            columns,
+            part,
+            cache: Cache {
+                masks: HashMap::new(),
+                groups: HashMap::new(),
+                from: HashMap::new(),
+            },
+        })
+        .collect();
     let mut results = Vec::new();
     for indicator in &register.indicators {
-        results.extend(indicator_results(
-            indicator,
-            columns,
-            units,
-            &frame,
-            &parameters,
-            &mut cache,
-        ));
+        results.extend(indicator_results(indicator, &mut chunks, units, &frame, &parameters));
     }
     Report {
         register: register.id.clone(),
@@ -95,21 +108,87 @@ pub fn compute(register: &Register, columns: &Columns, units: &Units, query: &Qu
     }
 }
 
-/// What every indicator of one query shares: which rows count at all, and each row's period.
+/// What every indicator of one query shares: the periods, and per chunk which rows count
+/// at all and each row's period.
 struct Frame {
     granularity: Granularity,
-    /// Live, period date known, not after the report date, and the filter TRUE.
-    counted: BooleanBuffer,
-    /// Each row's period date (day number); meaningful where `counted`.
-    days: Vec<i32>,
-    /// Each row's period, as an offset from `first_period`.
-    period: Vec<u32>,
+    parts: Vec<Part>,
     first_period: i32,
     periods: usize,
 }
 
+/// The rows of one chunk as the frame sees them.
+struct Part {
+    /// Live, period date known, not after the report date, and the filter TRUE.
+    counted: BooleanBuffer,
+    /// Each row's period date (day number); meaningful where `counted`.
+    days: Vec<i32>,
+    /// Each row's period, as an offset from the frame's `first_period`.
+    period: Vec<u32>,
+}
+
+/// One chunk while indicators are computed: its columns, counted rows and periods, and cache.
+struct Chunk<'a> {
+    columns: &'a Columns,
+    part: &'a Part,
+    cache: Cache,
+}
+
 impl Frame {
-    fn new(register: &Register, columns: &Columns, query: &Query) -> Frame {
+    fn new(register: &Register, parts: &[&Columns], query: &Query) -> Frame {
+        let mut parts: Vec<Part> = parts
+            .iter()
+            .map(|columns| Part::new(register, columns, query))
+            .collect();
+        // Periods through a table of the days that occur, so the calendar is worked out
+        // once per day rather than once per registration.
+        let (first_day, last_day) = parts
+            .iter()
+            .flat_map(|part| part.counted.set_indices().map(|i| part.days[i]))
+            .fold((i32::MAX, i32::MIN), |(lo, hi), d| (lo.min(d), hi.max(d)));
+        if first_day > last_day {
+            return Frame {
+                granularity: query.granularity,
+                parts,
+                first_period: 0,
+                periods: 0,
+            };
+        }
+        let first_period = query.granularity.period_of(first_day);
+        let last_period = query.granularity.period_of(last_day);
+        let table: Vec<u32> = (first_day..=last_day)
+            .map(|d| u32::try_from(query.granularity.period_of(d) - first_period).unwrap_or(0))
+            .collect();
+        for part in &mut parts {
+            part.period = part
+                .days
+                .iter()
+                .map(|&d| {
+                    usize::try_from(d.wrapping_sub(first_day))
+                        .ok()
+                        .and_then(|i| table.get(i))
+                        .copied()
+                        .unwrap_or(0)
+                })
+                .collect();
+        }
+        Frame {
+            granularity: query.granularity,
+            parts,
+            first_period,
+            periods: usize::try_from(last_period - first_period).unwrap_or(0) + 1,
+        }
+    }
+
+    fn label(&self, offset: usize) -> String {
+        self.granularity
+            .label(self.first_period + i32::try_from(offset).unwrap_or(0))
+    }
+}
+
+impl Part {
+    /// The counted rows and period dates of one chunk (periods are filled in by the frame).
+    fn new(register: &Register, columns: &Columns, query: &Query) -> Part {
         let len = columns.len();
         let dates = match columns.get(&register.period_variable) {
             Some(Vector::Date(dates)) => Some(dates.clone()),
@@ -129,49 +208,11 @@ impl Frame {
             let parameters = Parameters::default().with(REPORT_DATE, Value::Date(query.as_of));
             counted = &counted & &evaluate(filter, columns, &parameters).true_mask();
         }
-        // Periods through a table of the days that occur, so the calendar is worked out
-        // once per day rather than once per registration.
-        let (first_day, last_day) = counted
-            .set_indices()
-            .map(|i| days[i])
-            .fold((i32::MAX, i32::MIN), |(lo, hi), d| (lo.min(d), hi.max(d)));
-        let (first_period, count, period) = if first_day <= last_day {
-            let first_period = query.granularity.period_of(first_day);
-            let last_period = query.granularity.period_of(last_day);
-            let table: Vec<u32> = (first_day..=last_day)
-                .map(|d| u32::try_from(query.granularity.period_of(d) - first_period).unwrap_or(0))
-                .collect();
-            let period = days
-                .iter()
-                .map(|&d| {
-                    usize::try_from(d.wrapping_sub(first_day))
-                        .ok()
-                        .and_then(|i| table.get(i))
-                        .copied()
-                        .unwrap_or(0)
-                })
-                .collect();
-            (
-                first_period,
-                usize::try_from(last_period - first_period).unwrap_or(0) + 1,
-                period,
-            )
-        } else {
-            (0, 0, vec![0; len])
-        };
-        Frame {
-            granularity: query.granularity,
+        Part {
             counted,
             days,
-            period,
-            first_period,
-            periods: count,
+            period: vec![0; len],
         }
-    }
-
-    fn label(&self, offset: usize) -> String {
-        self.granularity
-            .label(self.first_period + i32::try_from(offset).unwrap_or(0))
     }
 }
 
@@ -192,11 +233,11 @@ impl Cache {
     }
 
     /// The counted rows whose period date is on or after `valid_from`.
-    fn counted_from(&mut self, frame: &Frame, valid_from: i32) -> BooleanBuffer {
+    fn counted_from(&mut self, part: &Part, valid_from: i32) -> BooleanBuffer {
         self.from
             .entry(valid_from)
             .or_insert_with(|| {
-                &frame.counted & &BooleanBuffer::collect_bool(frame.days.len(), |i| frame.days[i] >= valid_from)
+                &part.counted & &BooleanBuffer::collect_bool(part.days.len(), |i| part.days[i] >= valid_from)
             })
             .clone()
     }
@@ -210,11 +251,12 @@ impl Cache {
         columns: &Columns,
         parameters: &Parameters,
         units: &Units,
-        frame: &Frame,
+        periods: usize,
+        part: &Part,
     ) -> Arc<Vec<u32>> {
         let unknown = u32::try_from(units.hospitals().len()).unwrap_or(u32::MAX);
-        let periods = u32::try_from(frame.periods).unwrap_or(u32::MAX);
-        let cell = |slot: u32, row: usize| slot.saturating_mul(periods).saturating_add(frame.period[row]);
+        let periods = u32::try_from(periods).unwrap_or(u32::MAX);
+        let cell = |slot: u32, row: usize| slot.saturating_mul(periods).saturating_add(part.period[row]);
         self.groups
             .entry(unit.text.clone())
             .or_insert_with(|| {
@@ -291,49 +333,72 @@ impl Cell for Values {
 
 fn indicator_results(
     indicator: &Indicator,
-    columns: &Columns,
+    chunks: &mut [Chunk],
     units: &Units,
     frame: &Frame,
     parameters: &Parameters,
-    cache: &mut Cache,
 ) -> Vec<IndicatorResult> {
-    let len = columns.len();
-    let counted = cache.counted_from(frame, civil::day_number(indicator.valid_from));
-    let denominator = cache.mask(
-        &indicator.denominator.expr,
-        &indicator.denominator.text,
-        columns,
-        parameters,
-    );
-    let rows = &counted & &denominator;
-    let groups = cache.groups(&indicator.unit, columns, parameters, units, frame);
-    let slots = units.hospitals().len() + 1;
-    let group = |row: usize| groups[row] as usize;
+    let cells = units.hospitals().len().saturating_add(1).saturating_mul(frame.periods);
     match &indicator.kind {
         IndicatorKind::Proportion { numerator } => {
-            let numerator = evaluate(&numerator.expr, columns, parameters).true_mask();
-            let mut cells = vec![Counts::default(); slots * frame.periods];
-            for row in rows.set_indices() {
-                if let Some(cell) = cells.get_mut(group(row)) {
-                    cell.denominator += 1;
-                    cell.numerator += u64::from(numerator.value(row));
+            let mut cells = vec![Counts::default(); cells];
+            for chunk in chunks {
+                let (rows, groups) = denominator_rows(indicator, chunk, units, frame, parameters);
+                let numerator = evaluate(&numerator.expr, chunk.columns, parameters).true_mask();
+                for row in rows.set_indices() {
+                    if let Some(cell) = cells.get_mut(groups[row] as usize) {
+                        cell.denominator += 1;
+                        cell.numerator += u64::from(numerator.value(row));
+                    }
                 }
             }
             emit(indicator, units, frame, &cells, proportion)
         }
         IndicatorKind::Median { value } => {
-            let mut cells = vec![Values::default(); slots * frame.periods];
-            if let Vector::Int(values) = evaluate(&value.expr, columns, parameters) {
-                let rows = &rows & &validity(values.nulls(), len);
-                for row in rows.set_indices() {
-                    if let Some(cell) = cells.get_mut(group(row)) {
-                        cell.0.push(values.value(row));
+            let mut cells = vec![Values::default(); cells];
+            for chunk in chunks {
+                let (rows, groups) = denominator_rows(indicator, chunk, units, frame, parameters);
+                if let Vector::Int(values) = evaluate(&value.expr, chunk.columns, parameters) {
+                    let rows = &rows & &validity(values.nulls(), chunk.columns.len());
+                    for row in rows.set_indices() {
+                        if let Some(cell) = cells.get_mut(groups[row] as usize) {
+                            cell.0.push(values.value(row));
+                        }
                     }
                 }
             }
             emit(indicator, units, frame, &cells, median)
         }
     }
+}
+
+/// A chunk's rows in an indicator's denominator (counted, from its `valid_from`), and each
+/// row's cell.
+fn denominator_rows(
+    indicator: &Indicator,
+    chunk: &mut Chunk,
+    units: &Units,
+    frame: &Frame,
+    parameters: &Parameters,
+) -> (BooleanBuffer, Arc<Vec<u32>>) {
+    let counted = chunk
+        .cache
+        .counted_from(chunk.part, civil::day_number(indicator.valid_from));
+    let denominator = chunk.cache.mask(
+        &indicator.denominator.expr,
+        &indicator.denominator.text,
+        chunk.columns,
+        parameters,
+    );
+    let groups = chunk.cache.groups(
+        &indicator.unit,
+        chunk.columns,
+        parameters,
+        units,
+        frame.periods,
+        chunk.part,
+    );
+    (&counted & &denominator, groups)
 }
 
 /// The figures of one cell: numerator, value, interval or quartiles, level.

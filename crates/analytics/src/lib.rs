@@ -4,6 +4,7 @@
 //! region and nation, with Wilson intervals, quartiles, levels and low-N suppression.
 
 pub mod awards;
+pub mod chunks;
 pub mod civil;
 pub mod columns;
 pub mod coverage;
@@ -17,10 +18,11 @@ pub mod svg;
 pub mod units;
 pub mod vector;
 
-pub use awards::{AwardLevel, AwardResult, Criterion, awards};
+pub use awards::{AwardLevel, AwardResult, Criterion, awards, awards_of_chunks};
+pub use chunks::{CHUNK_ROWS, Chunks};
 pub use columns::{ColumnError, Columns, ColumnsBuilder};
 pub use coverage::{CoverageResult, Linkage, Stay, coverage, link};
-pub use engine::{Query, check_filter, compute};
+pub use engine::{Query, check_filter, compute, compute_chunks};
 pub use eval::{Parameters, evaluate};
 pub use period::Granularity;
 pub use report::{IndicatorResult, Report, UnitLevel};

@@ -11,7 +11,8 @@ use std::collections::BTreeSet;
 
 use jiff::civil::{Date, date};
 use kvalreg_analytics::{
-    Columns, Granularity, Hospital, IndicatorResult, Query, Report, UnitLevel, Units, check_filter, compute,
+    Chunks, Columns, Granularity, Hospital, IndicatorResult, Query, Report, UnitLevel, Units, awards, awards_of_chunks,
+    check_filter, compute, compute_chunks,
 };
 use kvalreg_core::definition::Level;
 use kvalreg_core::validation::{Context, Stage};
@@ -853,4 +854,70 @@ fn dead_rows_are_not_counted_and_compaction_changes_nothing() {
     let none = followed.appended(&empty, &all).expect("one register");
     assert_eq!(none.live_count(), 0);
     assert!(compute(stroke(), &none, &units(), &query).results.is_empty());
+}
+
+/// The follower's columns are chunks: a report (and the award list) over several chunks,
+/// with rows marked dead in more than one of them, equals the report over the same live
+/// registrations in one chunk, for each granularity and with a filter; compacting the
+/// chunks changes nothing.
+#[test]
+fn a_report_over_several_chunks_equals_the_report_over_one_chunk() {
+    let mut docs = door_to_needle_docs();
+    docs.extend((0..6).map(|_| edit(no_ivt(), &[("hospital", json!("FIN-HAM"))])));
+    docs.push(edit(no_ivt(), &[("hospital", json!("FIN-KIR"))]));
+    docs.push(edit(no_ivt(), &[("hospital", json!("OUS-RH"))]));
+    let records = records(&docs);
+    let columns = |range: std::ops::Range<usize>| Columns::from_records(stroke(), &records[range]).expect("typed");
+    let chunks = Chunks::new([columns(0..4), columns(4..9), columns(9..13)]);
+    assert_eq!(chunks.chunks().count(), 3);
+    // Rows 1 (first chunk), 6 (second) and 14 (the appended batch, joined to the last
+    // chunk) dead; the rows of the other chunks are not copied.
+    let followed = chunks
+        .appended(&columns(13..records.len()), &[6, 1, 14])
+        .expect("one register");
+    assert_eq!(followed.chunks().count(), 3, "a small batch joins the last chunk");
+    assert_eq!(
+        (followed.len(), followed.live_count()),
+        (records.len(), records.len() - 3)
+    );
+    let one: Vec<Record> = records
+        .iter()
+        .enumerate()
+        .filter(|(row, _)| ![1, 6, 14].contains(row))
+        .map(|(_, record)| record.clone())
+        .collect();
+    let one = Columns::from_records(stroke(), &one).expect("typed");
+    let as_of = date(2024, 12, 31);
+    for granularity in [Granularity::Year, Granularity::Quarter, Granularity::Month] {
+        for filter in [None, Some("hospital <> 'FIN-HAM'")] {
+            let mut query = Query::new(as_of, granularity);
+            query.filter = filter.map(|text| check_filter(stroke(), text).expect("a condition"));
+            let expected = compute(stroke(), &one, &units(), &query);
+            assert!(!expected.results.is_empty());
+            assert_eq!(compute_chunks(stroke(), &followed, &units(), &query), expected);
+            assert_eq!(
+                compute_chunks(stroke(), &followed.compacted(), &units(), &query),
+                expected
+            );
+        }
+    }
+    assert_eq!(
+        awards_of_chunks(stroke(), &followed, &units(), as_of).expect("awards"),
+        awards(stroke(), &one, &units(), as_of).expect("awards")
+    );
+    assert_eq!(followed.compacted().len(), records.len() - 3);
+    assert_eq!(
+        followed.compacted().live_rows(),
+        (0..records.len() - 3).collect::<Vec<_>>()
+    );
+    assert!(
+        compute_chunks(
+            stroke(),
+            &Chunks::default(),
+            &units(),
+            &Query::new(as_of, Granularity::Year)
+        )
+        .results
+        .is_empty()
+    );
 }

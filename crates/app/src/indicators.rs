@@ -11,11 +11,13 @@
 //! changed registration is read again: its old row is marked dead in the columns' live-row
 //! mask (which the engine ANDs into what it counts), and, when it is complete or locked, it
 //! is appended as a new row (a draft or a deleted registration only leaves its dead row).
-//! One poll's changes of a register make one batch: the new rows are built into columns of
-//! their own (derived variables included) and joined to a copy of the current columns, which
-//! are then published to readers by `Arc` (a report being computed keeps the columns it
-//! started with). When dead rows pass [`COMPACT_SHARE`] of a register's rows the columns are
-//! compacted to the live rows. A burst of more than [`RELOAD_THRESHOLD`] changed
+//! The columns are chunks shared by `Arc` ([`Chunks`]). One poll's changes of a register make
+//! one batch: the new rows are built into columns of their own (derived variables included)
+//! and joined to the last chunk while it stays small, else added as a chunk; only the chunks
+//! holding a dead row get a new live-row mask, every other chunk is shared, so a batch costs
+//! in proportion to the batch, not the register. The chunks are published to readers by
+//! `Arc` (a report being computed keeps the chunks it started with). When dead rows pass
+//! [`COMPACT_SHARE`] of a register's rows the chunks holding them are compacted. A burst of more than [`RELOAD_THRESHOLD`] changed
 //! registrations that is also more than a tenth of the register (an import into a small
 //! register) reloads the register page by page instead of one read per registration.
 
@@ -25,7 +27,10 @@ use std::sync::{Arc, RwLock, Weak};
 use std::time::{Duration, Instant};
 
 use jiff::civil::Date;
-use kvalreg_analytics::{AwardResult, Columns, ColumnsBuilder, Hospital, Query, Units, check_filter, compute};
+use kvalreg_analytics::{
+    AwardResult, Chunks, Columns, ColumnsBuilder, Hospital, Query, Units, awards_of_chunks, check_filter,
+    compute_chunks,
+};
 use kvalreg_core::definition::Register;
 use kvalreg_core::messages::Text;
 use kvalreg_core::validation::{Context, Finding, Severity};
@@ -70,7 +75,7 @@ pub struct IndicatorColumns {
     /// applied.
     working: tokio::sync::Mutex<Working>,
     /// What reports read: each register's columns as of the last refresh.
-    published: RwLock<HashMap<String, Arc<Columns>>>,
+    published: RwLock<HashMap<String, Arc<Chunks>>>,
     /// Reports and award lists already computed: a dashboard asks for the same again and
     /// again until a registration or the hospital list changes. Most recently used last.
     cache: std::sync::Mutex<Vec<Cached>>,
@@ -85,7 +90,7 @@ pub struct IndicatorColumns {
 /// One computed result and what it was computed from.
 struct Cached {
     key: CacheKey,
-    columns: Arc<Columns>,
+    columns: Arc<Chunks>,
     hospitals: Vec<kvalreg_store::Hospital>,
     value: CachedValue,
 }
@@ -126,7 +131,7 @@ impl IndicatorColumns {
             let (columns, by_id) = read_register(&platform, register, &hospitals).await?;
             counted += columns.live_count();
             bytes += columns.memory_size() + row_map_size(&by_id);
-            published.insert(register.id.clone(), Arc::new(columns));
+            published.insert(register.id.clone(), Arc::new(Chunks::from(columns)));
             rows.insert(register.id.clone(), by_id);
         }
         tracing::info!(
@@ -165,8 +170,8 @@ impl IndicatorColumns {
         Ok(self.columns(register)?.live_count())
     }
 
-    /// A register's columns now (dead rows included, marked in the live-row mask).
-    pub fn columns(&self, register: &str) -> Result<Arc<Columns>, AppError> {
+    /// A register's chunks of columns now (dead rows included, marked in the live-row masks).
+    pub fn columns(&self, register: &str) -> Result<Arc<Chunks>, AppError> {
         let published = self.published.read().map_err(|_| poisoned())?;
         published
             .get(register)
@@ -257,9 +262,9 @@ impl IndicatorColumns {
         let value = tokio::task::spawn_blocking(move || {
             let definition = platform.register(&register)?;
             Ok::<_, AppError>(match query {
-                Some(query) => CachedValue::Report(Arc::new(compute(definition, &columns, &units, &query))),
+                Some(query) => CachedValue::Report(Arc::new(compute_chunks(definition, &columns, &units, &query))),
                 None => CachedValue::Awards(Arc::new(
-                    kvalreg_analytics::awards(definition, &columns, &units, as_of).map_err(AppError::Format)?,
+                    awards_of_chunks(definition, &columns, &units, as_of).map_err(AppError::Format)?,
                 )),
             })
         })
@@ -284,7 +289,7 @@ impl IndicatorColumns {
     fn cached(
         &self,
         key: &CacheKey,
-        columns: &Arc<Columns>,
+        columns: &Arc<Chunks>,
         hospitals: &[kvalreg_store::Hospital],
     ) -> Option<CachedValue> {
         let mut cache = self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -369,7 +374,7 @@ impl IndicatorColumns {
             let mut next = if ids.len() > RELOAD_THRESHOLD && ids.len() > current.live_count() / 10 {
                 let (columns, by_id) = read_register(&self.platform, register, &hospitals).await?;
                 *rows = by_id;
-                columns
+                Chunks::from(columns)
             } else {
                 self.append(register, &current, &ids, rows, &hospitals).await?
             };
@@ -406,21 +411,22 @@ impl IndicatorColumns {
     async fn append(
         &self,
         register: &Register,
-        current: &Columns,
+        current: &Chunks,
         ids: &BTreeSet<Uuid>,
         rows: &mut HashMap<Uuid, usize>,
         hospitals: &BTreeSet<String>,
-    ) -> Result<Columns, AppError> {
+    ) -> Result<Chunks, AppError> {
         let started = Instant::now();
         let mut batch = ColumnsBuilder::for_register(register);
         let mut dead = Vec::new();
         let mut added = Vec::new();
+        let first_new = current.len();
         for &id in ids {
             dead.extend(rows.get(&id).copied());
             match self.platform.store.get(&Scope::AllHospitals, id).await {
                 Ok(stored) if stored.register == register.id && stored.status != Status::Draft => {
                     let record = self.platform.stored_record(register, &stored, &Context { hospitals })?;
-                    added.push((id, current.len() + batch.len()));
+                    added.push((id, first_new + batch.len()));
                     batch.push(&record).map_err(|e| column_error(register, &e))?;
                 }
                 Ok(_) | Err(StoreError::NotFound(_)) => {}
@@ -437,7 +443,7 @@ impl IndicatorColumns {
             ids.len(),
             register.id,
             read.as_secs_f64(),
-            current.len(),
+            first_new,
             (started.elapsed() - read).as_secs_f64()
         );
         for id in ids {
@@ -448,10 +454,10 @@ impl IndicatorColumns {
     }
 }
 
-/// The columns' live rows only, with the row map renumbered to match.
-fn compact(columns: &Columns, rows: &mut HashMap<Uuid, usize>) -> Columns {
+/// The chunks' live rows only, with the row map renumbered to match.
+fn compact(columns: &Chunks, rows: &mut HashMap<Uuid, usize>) -> Chunks {
     let mut renumbered = vec![usize::MAX; columns.len()];
-    for (new, old) in columns.live().set_indices().enumerate() {
+    for (new, old) in columns.live_rows().into_iter().enumerate() {
         renumbered[old] = new;
     }
     for row in rows.values_mut() {
