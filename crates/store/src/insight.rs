@@ -111,12 +111,13 @@ pub(crate) fn attempt_entry(outcome: Redemption, register: Option<String>) -> Au
 /// The statements of this module for one backend's connection type: `insert_code` (which
 /// also removes expired codes),
 /// `redeem` (returning the outcome and the issuing register when the code is the person's),
-/// `session`, `touch`, `end` and `forget_person` (a reservation's part: the person's codes
-/// and sessions go with the look-up keys they hold).
+/// `session`, `touch`, `end`, `forget_person` (a reservation's part: the person's codes
+/// and sessions go with the look-up keys they hold) and `reservations_of`, which reads the
+/// reservation time with `$reservation_at`, the backend's expression for it as RFC 3339 text.
 macro_rules! insight_statements {
-    ($conn:ty) => {
+    ($conn:ty, $reservation_at:literal) => {
         use $crate::Result;
-        use $crate::insight::{CodeAttempt, InsightCode, PatientSession, Redemption};
+        use $crate::insight::{CodeAttempt, InsightCode, PatientSession, Redemption, Reservation};
 
         pub(crate) async fn insert_code(conn: &mut $conn, code: &InsightCode) -> Result<()> {
             // Expired codes (spent or not) have nothing left to count: they go, with the
@@ -239,6 +240,25 @@ macro_rules! insight_statements {
                 .execute(&mut *conn)
                 .await?;
             Ok(())
+        }
+
+        pub(crate) async fn reservations_of(conn: &mut $conn, lookup_key: &str) -> Result<Vec<Reservation>> {
+            let rows: Vec<(String, String)> = sqlx::query_as(concat!(
+                "SELECT register, ",
+                $reservation_at,
+                " FROM reservations WHERE lookup_key = $1 ORDER BY register"
+            ))
+            .bind(lookup_key)
+            .fetch_all(&mut *conn)
+            .await?;
+            rows.into_iter()
+                .map(|(register, at)| {
+                    Ok(Reservation {
+                        register,
+                        at: $crate::record::parse_timestamp("reservations.at", &at)?,
+                    })
+                })
+                .collect()
         }
 
         pub(crate) async fn forget_person(conn: &mut $conn, lookup_key: &str) -> Result<()> {

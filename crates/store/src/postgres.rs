@@ -45,7 +45,7 @@ use crate::insight::{attempt_entry, issue_entry};
 use crate::query::{Dialect, push_filter, push_page, push_scope};
 use crate::record::{
     ChangeEntry, ChangeRow, HospitalRow, Pending, RegistrationRow, VersionRow, first_versions, hospitals_of, now,
-    parse_timestamp, timestamp_text,
+    timestamp_text,
 };
 use crate::research::project_entry;
 use crate::users::{UserRow, grants_entry, users_of};
@@ -66,7 +66,10 @@ mod access_sql {
 
 /// The insight code and patient session statements on this backend's connections.
 mod insight_sql {
-    crate::insight::insight_statements!(sqlx::PgConnection);
+    crate::insight::insight_statements!(
+        sqlx::PgConnection,
+        "to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+    );
 }
 
 /// The research project statements on this backend's connections.
@@ -782,20 +785,7 @@ impl Store for PostgresStore {
     }
 
     async fn reservations_of(&self, lookup_key: &str) -> Result<Vec<Reservation>> {
-        let rows: Vec<(String, String)> = sqlx::query_as(
-            "SELECT register, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM reservations WHERE lookup_key = $1 ORDER BY register",
-        )
-        .bind(lookup_key)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.into_iter()
-            .map(|(register, at)| {
-                Ok(Reservation {
-                    register,
-                    at: parse_timestamp("reservations.at", &at)?,
-                })
-            })
-            .collect()
+        insight_sql::reservations_of(&mut *self.pool.acquire().await?, lookup_key).await
     }
 
     async fn begin_import(&self) -> Result<Box<dyn Import>> {
