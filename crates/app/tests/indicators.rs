@@ -297,6 +297,15 @@ async fn sqlite_follower_counts_a_write_within_a_second_at_scale() {
     follows_writes(Arc::new(platform), seeded).await;
 }
 
+/// The keys of the data dir `common::postgres_platform` made in `dir`, for another platform
+/// on the same database (a second process).
+fn keys(dir: &std::path::Path) -> kvalreg_core::identity::IdentityKeys {
+    kvalreg_app::DataDir::open(&dir.join("keys"))
+        .expect("keys")
+        .keys()
+        .expect("keys")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_follower_counts_a_write_within_a_second_at_scale() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -305,10 +314,7 @@ async fn postgres_follower_counts_a_write_within_a_second_at_scale() {
     let platform = Arc::new(Platform::new(
         fresh.platform.store.clone(),
         vec![common::stroke()],
-        kvalreg_app::DataDir::open(&dir.path().join("keys"))
-            .expect("keys")
-            .keys()
-            .expect("keys"),
+        keys(dir.path()),
     ));
     follows_writes(platform, seeded).await;
 }
@@ -395,10 +401,7 @@ async fn postgres_follower_counts_a_write_within_a_second() {
     let platform = Arc::new(Platform::new(
         fresh.platform.store.clone(),
         vec![common::stroke()],
-        kvalreg_app::DataDir::open(&dir.path().join("keys"))
-            .expect("keys")
-            .keys()
-            .expect("keys"),
+        keys(dir.path()),
     ));
     follows_writes(platform, Seeded::default()).await;
 }
@@ -409,20 +412,14 @@ async fn postgres_follower_counts_a_write_within_a_second() {
 async fn a_second_process_on_postgres_counts_the_first_ones_write() {
     let dir = tempfile::tempdir().expect("temp dir");
     let fresh = common::postgres_platform(dir.path()).await;
-    let keys = || {
-        kvalreg_app::DataDir::open(&dir.path().join("keys"))
-            .expect("keys")
-            .keys()
-            .expect("keys")
-    };
     let first = Arc::new(Platform::new(
         fresh.platform.store.clone(),
         vec![common::stroke()],
-        keys(),
+        keys(dir.path()),
     ));
     let url = common::with_database(&common::admin_url(), &fresh.name);
     let second_store = kvalreg_store::connect(&url).await.expect("a second connection pool");
-    let second = Arc::new(Platform::new(second_store, vec![common::stroke()], keys()));
+    let second = Arc::new(Platform::new(second_store, vec![common::stroke()], keys(dir.path())));
 
     let docs = infarctions(3);
     first
